@@ -1,0 +1,37 @@
+# One command to run the demo server, one to run the tests. Both install what they need into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo serve test lint bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the server on the embedded PostgreSQL with demo data; prints the URL and demo keys.
+demo: $(STAMP)
+	$(BIN)/ledger serve --demo
+
+serve: $(STAMP)
+	$(BIN)/ledger serve
+
+## The whole test suite (uses LEDGER_TEST_DATABASE_URL if set, else an embedded PostgreSQL).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .ledger-data

@@ -1,0 +1,95 @@
+"""The composition root: `create_app(settings)` builds everything; nothing is configured at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from api.controllers.admin import BureauKeyController, InstitutionController
+from api.controllers.completions import CompletionController
+from api.controllers.courses import CourseController
+from api.controllers.ledger_log import LedgerController
+from api.controllers.ops import OpsController
+from api.controllers.trainees import TraineeController
+from api.deps import Runtime, provide_principal, provide_session, runtime
+from api.problems import EXCEPTION_HANDLERS
+from ledger.db import database_url, make_engine, make_sessionmaker
+from ledger.log.reader import checkpoint_due, make_checkpoint
+from ledger.pii import PiiVault
+from ledger.settings import Settings
+
+log = logging.getLogger("api")
+
+
+async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Sign a checkpoint whenever the log has grown by 1,000 entries, or at all for 60 seconds."""
+    settings = runtime.settings
+    while not stop.is_set():
+        try:
+            async with runtime.sessionmaker() as session:
+                if await checkpoint_due(session, settings.checkpoint_every_entries, settings.checkpoint_every_seconds):
+                    await make_checkpoint(session, runtime.vault, settings.ledger_origin)
+                    await session.commit()
+        except Exception as exc:  # the next round tries again; the server keeps serving
+            log.warning("checkpoint not made: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.checkpoint_poll_seconds)
+
+
+def create_app(settings: Settings) -> Litestar:
+    settings = settings.with_secrets()
+    assert settings.pii_key and settings.lookup_key
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir)
+        engine = make_engine(url, settings.db_pool_size)
+        app.state.runtime = Runtime(
+            settings=settings,
+            sessionmaker=make_sessionmaker(engine),
+            vault=PiiVault(settings.pii_key, settings.lookup_key),  # type: ignore[arg-type]
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[
+            OpsController,
+            InstitutionController,
+            BureauKeyController,
+            CourseController,
+            CompletionController,
+            TraineeController,
+            LedgerController,
+        ],
+        dependencies={
+            "db_session": Provide(provide_session),
+            "principal": Provide(provide_principal),
+            "runtime": Provide(runtime, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Skills Ledger API",
+            version="1",
+            description="技能双证账本 — courses, completions, dual certificates and verifiable statistics.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        debug=False,
+    )

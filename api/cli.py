@@ -1,0 +1,162 @@
+"""The `ledger` command: serve, db upgrade, keys create, reference load, demo data, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger import migrate
+from ledger.db import database_url, make_engine, make_sessionmaker
+from ledger.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    return Settings.from_env().with_secrets()
+
+
+def _url(settings: Settings) -> str:
+    return database_url(settings.database_url, settings.data_dir)
+
+
+def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction and commit it."""
+
+    async def main() -> T:
+        engine = make_engine(_url(settings), pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+def main() -> None:
+    """Skills Ledger (技能双证账本)."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (on LEDGER_DATABASE_URL, or the embedded server)."""
+    settings = _settings()
+    migrate.upgrade(_url(settings), revision)
+    click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+
+
+@main.group()
+def reference() -> None:
+    """Reference data: regions (GB/T 2260) and occupations (大典 2022)."""
+
+
+@reference.command("load")
+@click.option("--regions", "regions_csv", type=click.Path(exists=True, path_type=Path), help="regions CSV")
+@click.option("--occupations", "occupations_csv", type=click.Path(exists=True, path_type=Path), help="occupations CSV")
+def reference_load(regions_csv: Path | None, occupations_csv: Path | None) -> None:
+    """Load the shipped reference data, or the CSV files given (code,name,… headers; UTF-8 or GB18030)."""
+    from ledger import reference_load as ref
+
+    regions = ref.regions_from_csv(regions_csv) if regions_csv else ref.shipped_regions()
+    occupations = ref.occupations_from_csv(occupations_csv) if occupations_csv else ref.shipped_occupations()
+
+    async def work(session: AsyncSession) -> tuple[int, int]:
+        return await ref.load_regions(session, regions), await ref.load_occupations(session, occupations)
+
+    counts = _in_session(_settings(), work)
+    click.echo(f"loaded {counts[0]} regions and {counts[1]} occupations")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--kind", type=click.Choice(["admin", "institution", "bureau"]), required=True)
+@click.option("--institution", "institution_code", help="institution code (for --kind institution)")
+@click.option("--region", "region_code", help="region code (for --kind bureau), e.g. 650000 or 653100")
+@click.option("--label", default="")
+def keys_create(kind: str, institution_code: str | None, region_code: str | None, label: str) -> None:
+    """Create a key and print it once."""
+    from ledger.tenancy import institution_by_code, issue_key
+
+    if kind == "institution" and not institution_code:
+        raise click.UsageError("--institution is required for an institution key")
+    if kind == "bureau" and not region_code:
+        raise click.UsageError("--region is required for a bureau key")
+
+    async def work(session: AsyncSession) -> str:
+        institution_id = None
+        if institution_code:
+            institution_id = (await institution_by_code(session, institution_code)).id
+        issued = await issue_key(
+            session,
+            kind,
+            institution_id=institution_id,
+            region_code=region_code if kind == "bureau" else None,
+            label=label,
+        )
+        return issued.secret
+
+    click.echo(_in_session(_settings(), work))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="seed demo institutions, courses and completions, and print keys")
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Start the API server (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.demo import seed_demo
+    from ledger import reference_load as ref
+
+    settings = _settings()
+    url = _url(settings)
+    migrate.upgrade(url)
+
+    async def prepare(session: AsyncSession) -> list[str]:
+        if not await ref.has_reference_data(session):
+            await ref.load_regions(session, ref.shipped_regions())
+            await ref.load_occupations(session, ref.shipped_occupations())
+        return await seed_demo(session, settings) if demo else []
+
+    lines = _in_session(settings, prepare)
+    base = f"http://{host}:{port}"
+    click.echo(f"Skills Ledger on {base}  (API docs: {base}/schema, database: {_describe(settings)})")
+    for line in lines:
+        click.echo(line)
+    sys.stdout.flush()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", workers=None)
+
+
+def _describe(settings: Settings) -> str:
+    if settings.database_url:
+        return "LEDGER_DATABASE_URL"
+    return f"embedded PostgreSQL in {settings.data_dir / 'pg'}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

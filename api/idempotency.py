@@ -1,0 +1,81 @@
+"""Idempotency-Key for writes (SPEC §4): the first response is stored in the same transaction as the write.
+
+A retry with the same key and body replays it; the same key with another body is 422; concurrent duplicates
+wait on the unique index of the first one's uncommitted record and then replay it, so only one takes effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+import msgspec
+from litestar import Request, Response
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.problems import problem_response
+from ledger.models import IdempotencyRecord
+from ledger.tenancy import Principal
+
+MAX_KEY_LENGTH = 255
+
+
+async def run_write(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    work: Callable[[], Awaitable[object]],
+    status_code: int = 201,
+) -> Response:
+    """Run `work` (which flushes, never commits), commit, and answer with its result as JSON."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        body = msgspec.json.encode(await work())
+        await session.commit()
+        return Response(content=body, status_code=status_code, media_type="application/json")
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
+    raw = await request.body()
+    fingerprint = hashlib.sha256(
+        b"\x00".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), raw])
+    ).digest()
+    claimed = await session.execute(
+        insert(IdempotencyRecord)
+        .values(api_key_id=principal.key_id, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    record_id = claimed.scalar_one_or_none()
+    if record_id is None:
+        stored = (
+            await session.execute(
+                select(
+                    IdempotencyRecord.fingerprint,
+                    IdempotencyRecord.status_code,
+                    IdempotencyRecord.media_type,
+                    IdempotencyRecord.body,
+                ).where(IdempotencyRecord.api_key_id == principal.key_id, IdempotencyRecord.key == key)
+            )
+        ).one()
+        await session.rollback()
+        if stored.fingerprint != fingerprint:
+            return problem_response(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused with another request",
+                "this Idempotency-Key was first used with a different request; use a new key",
+            )
+        return Response(
+            content=stored.body or b"",
+            status_code=stored.status_code or 200,
+            media_type=stored.media_type or "application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    body = msgspec.json.encode(await work())
+    record = await session.get(IdempotencyRecord, record_id)
+    assert record is not None
+    record.status_code, record.media_type, record.body = status_code, "application/json", body
+    await session.commit()
+    return Response(content=body, status_code=status_code, media_type="application/json")

@@ -1,0 +1,133 @@
+"""One map from every error to RFC 9457 problem details (application/problem+json)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from ledger.errors import Conflict, FieldError, InvalidInput, LedgerError, NotFound, RuleViolation
+
+log = logging.getLogger("api.problems")
+
+PROBLEM_JSON = "application/problem+json"
+
+_DOMAIN = {
+    InvalidInput: (422, "validation", "The input is invalid"),
+    RuleViolation: (422, "rule-violation", "A domain rule forbids this"),
+    NotFound: (404, "not-found", "Not found"),
+    Conflict: (409, "conflict", "Conflict with the current state"),
+}
+
+_BY_STATUS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    409: ("conflict", "Conflict with the current state"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation", "The input is invalid"),
+    429: ("rate-limited", "Too many requests"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+class ProblemError(msgspec.Struct, omit_defaults=True):
+    field: str
+    code: str
+    message: str
+    row: int | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[ProblemError] = []
+
+
+def problem_type(slug: str) -> str:
+    return f"/problems/{slug}"
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: Any = None,
+) -> Response:
+    body = Problem(
+        type=problem_type(slug),
+        title=title,
+        status=status,
+        detail=detail,
+        errors=[ProblemError(e.field, e.code, e.message, e.row) for e in errors or []],
+    )
+    return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def domain_error(request: Request, exc: LedgerError) -> Response:
+    for cls, (status, slug, title) in _DOMAIN.items():
+        if isinstance(exc, cls):
+            return problem_response(status, slug, title, exc.detail, exc.errors)
+    return problem_response(422, "validation", "The input is invalid", exc.detail, exc.errors)
+
+
+_ROW = re.compile(r"^items\[(\d+)\]\.?")
+_NAMED = re.compile(r"field `([^`]*)`")
+
+
+def field_error_from_msgspec(message: str, key: str | None) -> FieldError:
+    """Turn msgspec's ("Expected `int`, got `str`", "items[9998].hours") into row 9998, field `hours`."""
+    path = key or ""
+    row = None
+    match = _ROW.match(path)
+    if match:
+        row = int(match.group(1))
+        path = path[match.end() :]
+    code = "invalid"
+    if message.startswith(("Object contains unknown field", "Object missing required field")):
+        code = "unknown_field" if "unknown" in message else "required"
+        named = _NAMED.search(message)
+        if named:
+            path = f"{path}.{named.group(1)}" if path else named.group(1)
+    return FieldError(field=path or "body", code=code, message=message, row=row)
+
+
+def validation_error(request: Request, exc: ValidationException) -> Response:
+    errors: list[FieldError] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key = item.get("key")
+            errors.append(field_error_from_msgspec(str(item.get("message", "")), str(key) if key else None))
+    if not errors:
+        errors.append(FieldError(field="body", code="invalid", message=str(exc.detail)))
+    return problem_response(422, "validation", "The input is invalid", "the request does not match the schema", errors)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    slug, title = _BY_STATUS.get(exc.status_code, ("error", "Error"))
+    detail = exc.detail if exc.status_code < 500 else title
+    return problem_response(exc.status_code, slug, title, detail, headers=exc.headers)
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    LedgerError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

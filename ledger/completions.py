@@ -1,0 +1,281 @@
+"""Registering completions: one row or 10,000, validated as a whole, written all together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger import clock
+from ledger.commands import CompletionIn
+from ledger.errors import Conflict, ErrorCollector, InvalidInput
+from ledger.identity import IdNumberError, id_facts, mask_id, normalize_id_number
+from ledger.log.append import Event, append_events
+from ledger.names import NameError_, name_match_key, normalize_name
+from ledger.pii import PiiVault
+from ledger.store import completions as store
+
+_GENDERS = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
+MAX_HOURS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    row: int
+    status: str  # created | unchanged | valid (dry run)
+    completion_id: int | None
+    trainee_id: uuid.UUID | None
+    ledger_index: int | None = None
+
+
+@dataclass(slots=True)
+class _Row:
+    """One input row after validation: canonical values ready to write."""
+
+    index: int
+    course: store.CourseRef
+    id_number: str
+    id_lookup: bytes
+    name: str
+    sex: str
+    birth_date: dt.date
+    domicile: str | None
+    phone: str | None
+    item: CompletionIn
+    theory: Decimal | None
+    practical: Decimal | None
+
+
+def completion_content(
+    course_id: int,
+    trainee_id: uuid.UUID,
+    item_completed_on: dt.date,
+    hours: int,
+    passed: bool,
+    level: int | None,
+    theory: Decimal | None,
+    practical: Decimal | None,
+    assessed_on: dt.date | None,
+    graduation_number: str | None,
+) -> dict[str, object]:
+    """What a completion's ledger commitment covers; `ledger audit` recomputes it from the row."""
+    return {
+        "course_id": course_id,
+        "trainee_id": str(trainee_id),
+        "completed_on": item_completed_on.isoformat(),
+        "hours": hours,
+        "passed": passed,
+        "assessment_level": level,
+        "theory_score": None if theory is None else f"{theory:.2f}",
+        "practical_score": None if practical is None else f"{practical:.2f}",
+        "assessed_on": None if assessed_on is None else assessed_on.isoformat(),
+        "graduation_number": graduation_number,
+    }
+
+
+def _score(value: float | None, field: str, row: int, errors: ErrorCollector) -> Decimal | None:
+    if value is None:
+        return None
+    if not 0 <= value <= 100:
+        errors.add(field, "out_of_range", "scores are between 0 and 100", row)
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+async def register_completions(
+    session: AsyncSession,
+    vault: PiiVault,
+    institution_id: int,
+    items: Sequence[CompletionIn],
+    *,
+    dry_run: bool = False,
+) -> list[RowOutcome]:
+    """Validate every row, then write them all in the caller's transaction (which the caller commits).
+
+    Raises InvalidInput naming every bad row and field, or Conflict when a row re-registers an existing
+    completion with different content. Nothing is written in either case.
+    """
+    errors = ErrorCollector()
+    courses = await store.courses_by_code(session, institution_id, {item.course_code for item in items})
+    regions = await store.known_regions(
+        session, {i.trainee.domicile_region for i in items if i.trainee.domicile_region}
+    )
+    today = clock.today()
+    rows: list[_Row] = []
+    seen: dict[tuple[int, bytes], int] = {}
+    for index, item in enumerate(items):
+        before = len(errors.errors)
+        course = courses.get(item.course_code)
+        if course is None:
+            errors.add("course_code", "unknown_course", f"no course {item.course_code!r} at this institution", index)
+        id_number = ""
+        try:
+            id_number = normalize_id_number(item.trainee.id_number)
+        except IdNumberError as exc:
+            errors.add("trainee.id_number", exc.code, str(exc), index)
+        name = ""
+        try:
+            name = normalize_name(item.trainee.name)
+        except NameError_ as exc:
+            errors.add("trainee.name", exc.code, str(exc), index)
+        facts = id_facts(id_number) if id_number else None
+        if item.trainee.gender is not None and facts is not None:
+            gender = _GENDERS.get(item.trainee.gender.strip().upper())
+            if gender is None:
+                errors.add("trainee.gender", "invalid", "gender is M or F (男/女)", index)
+            elif gender != facts.sex:
+                errors.add("trainee.gender", "gender_mismatch", "gender does not match the ID number", index)
+        domicile = item.trainee.domicile_region
+        if domicile is not None and domicile not in regions:
+            errors.add("trainee.domicile_region", "unknown_region", "not a Xinjiang region code (GB/T 2260)", index)
+        phone = item.trainee.phone.strip() if item.trainee.phone else None
+        if phone is not None and not (phone.isascii() and phone.lstrip("+").isdigit() and 5 <= len(phone) <= 20):
+            errors.add("trainee.phone", "invalid", "a phone number is 5 to 20 digits", index)
+        if item.completed_on > today:
+            errors.add("completed_on", "in_future", "the completion date is in the future", index)
+        if course is not None and item.completed_on < course.starts_on:
+            errors.add("completed_on", "before_course", f"the course starts on {course.starts_on}", index)
+        if not 0 <= item.hours <= MAX_HOURS:
+            errors.add("hours", "out_of_range", f"hours are between 0 and {MAX_HOURS}", index)
+        theory = practical = None
+        if item.assessment is not None:
+            a = item.assessment
+            if not 1 <= a.level <= 5:
+                errors.add("assessment.level", "invalid_level", "skill levels are 1 (highest) to 5", index)
+            if a.assessed_on is not None and a.assessed_on > today:
+                errors.add("assessment.assessed_on", "in_future", "the assessment date is in the future", index)
+            if a.assessed_on is not None and course is not None and a.assessed_on < course.starts_on:
+                errors.add(
+                    "assessment.assessed_on",
+                    "before_course",
+                    f"the course starts on {course.starts_on}",
+                    index,
+                )
+            theory = _score(a.theory_score, "assessment.theory_score", index, errors)
+            practical = _score(a.practical_score, "assessment.practical_score", index, errors)
+        if course is not None and course.dual_rule == "graduation_skill" and item.passed and not item.graduation_number:
+            errors.add(
+                "graduation_number",
+                "required",
+                "this 一考双证 course needs the graduation certificate number",
+                index,
+            )
+        if len(errors.errors) > before or course is None or facts is None:
+            continue
+        lookup = vault.lookup_hash("id_number", id_number)
+        first = seen.setdefault((course.id, lookup), index)
+        if first != index:
+            errors.add(
+                "trainee.id_number",
+                "duplicate_in_batch",
+                f"the same trainee and course as row {first}",
+                index,
+            )
+            continue
+        rows.append(
+            _Row(
+                index,
+                course,
+                id_number,
+                lookup,
+                name,
+                facts.sex,
+                facts.birth_date,
+                domicile,
+                phone,
+                item,
+                theory,
+                practical,
+            )
+        )
+    if errors:
+        raise InvalidInput(f"{len({e.row for e in errors.errors})} row(s) are invalid", errors=errors.errors)
+    if dry_run:
+        return [RowOutcome(row=r.index, status="valid", completion_id=None, trainee_id=None) for r in rows]
+    return await _write(session, vault, institution_id, rows)
+
+
+async def _write(session: AsyncSession, vault: PiiVault, institution_id: int, rows: list[_Row]) -> list[RowOutcome]:
+    person_ids = await store.upsert_persons(
+        session,
+        [
+            store.PersonRow(
+                id_lookup=r.id_lookup,
+                id_sealed=vault.seal("id_number", r.id_number),
+                id_masked=mask_id(r.id_number),
+                name=r.name,
+                name_key=name_match_key(r.name),
+                sex=r.sex,
+                birth_date=r.birth_date,
+            )
+            for r in rows
+        ],
+    )
+    trainee_ids = await store.upsert_trainees(
+        session,
+        institution_id,
+        [
+            store.TraineeRow(
+                person_id=person_ids[r.id_lookup],
+                name=r.name,
+                phone_sealed=vault.seal("phone", r.phone) if r.phone else None,
+                domicile_region_code=r.domicile,
+            )
+            for r in rows
+        ],
+    )
+    wanted = [
+        store.CompletionRow(
+            course_id=r.course.id,
+            trainee_id=trainee_ids[person_ids[r.id_lookup]],
+            completed_on=r.item.completed_on,
+            hours=r.item.hours,
+            passed=r.item.passed,
+            assessment_level=r.item.assessment.level if r.item.assessment else None,
+            theory_score=r.theory,
+            practical_score=r.practical,
+            assessed_on=r.item.assessment.assessed_on if r.item.assessment else None,
+            graduation_number=r.item.graduation_number,
+        )
+        for r in rows
+    ]
+    created, existing = await store.insert_completions(session, wanted)
+    conflicts = ErrorCollector()
+    for r, row in zip(rows, wanted, strict=True):
+        old = existing.get((row.course_id, row.trainee_id))
+        if old is not None and old.content() != row.content():
+            conflicts.add(
+                "course_code",
+                "completion_exists",
+                "this trainee's completion of this course is already registered with different content",
+                r.index,
+            )
+    if conflicts:
+        raise Conflict("completions already registered differently", errors=conflicts.errors)
+    new_rows = [(r, row) for r, row in zip(rows, wanted, strict=True) if (row.course_id, row.trainee_id) in created]
+    events = [
+        Event(
+            kind="completion.registered",
+            subject_type="completion",
+            subject_id=str(created[(row.course_id, row.trainee_id)]),
+            refs={"course": str(row.course_id), "institution": str(institution_id)},
+            content=completion_content(**row.content_kwargs()),
+            person_id=person_ids[r.id_lookup],
+        )
+        for r, row in new_rows
+    ]
+    indices = await append_events(session, events)
+    ledger_index = {event.subject_id: idx for event, idx in zip(events, indices, strict=True)}
+    outcomes = []
+    for r, row in zip(rows, wanted, strict=True):
+        key = (row.course_id, row.trainee_id)
+        if key in created:
+            cid = created[key]
+            outcomes.append(RowOutcome(r.index, "created", cid, row.trainee_id, ledger_index[str(cid)]))
+        else:
+            outcomes.append(RowOutcome(r.index, "unchanged", existing[key].id, row.trainee_id))
+    return outcomes

@@ -1,0 +1,23 @@
+"""Repositories: all SQL lives here. Bulk paths talk to asyncpg directly inside the session's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under `session`, inside the session's open transaction.
+
+    SQLAlchemy begins the transaction lazily; refuse to hand out a connection outside one, or the bulk
+    statements would autocommit row by row.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    conn = raw.driver_connection
+    if not conn.is_in_transaction():
+        await connection.exec_driver_sql("SELECT 1")
+    if not conn.is_in_transaction():  # pragma: no cover - a driver change would land here
+        raise RuntimeError("bulk statements need an open transaction")
+    return conn

@@ -1,0 +1,206 @@
+"""SQL for registering completions in bulk (set-based: unnest inserts with ON CONFLICT)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.models import Course, Region
+from ledger.store import driver
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    id: int
+    code: str
+    starts_on: dt.date
+    ends_on: dt.date
+    outcome: str
+    dual_rule: str
+    target_level: int | None
+    occupation_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id_lookup: bytes
+    id_sealed: bytes
+    id_masked: str
+    name: str
+    name_key: str
+    sex: str
+    birth_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class TraineeRow:
+    person_id: int
+    name: str
+    phone_sealed: bytes | None
+    domicile_region_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRow:
+    course_id: int
+    trainee_id: uuid.UUID
+    completed_on: dt.date
+    hours: int
+    passed: bool
+    assessment_level: int | None
+    theory_score: Decimal | None
+    practical_score: Decimal | None
+    assessed_on: dt.date | None
+    graduation_number: str | None
+
+    def content_kwargs(self) -> dict:
+        values = asdict(self)
+        values["item_completed_on"] = values.pop("completed_on")
+        values["level"] = values.pop("assessment_level")
+        values["theory"] = values.pop("theory_score")
+        values["practical"] = values.pop("practical_score")
+        return values
+
+    def content(self) -> tuple:
+        return (
+            self.completed_on,
+            self.hours,
+            self.passed,
+            self.assessment_level,
+            self.theory_score,
+            self.practical_score,
+            self.assessed_on,
+            self.graduation_number,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingCompletion(CompletionRow):
+    id: int = 0
+
+
+async def courses_by_code(session: AsyncSession, institution_id: int, codes: Iterable[str]) -> dict[str, CourseRef]:
+    result = await session.execute(
+        select(
+            Course.id,
+            Course.code,
+            Course.starts_on,
+            Course.ends_on,
+            Course.outcome,
+            Course.dual_rule,
+            Course.target_level,
+            Course.occupation_code,
+        ).where(Course.institution_id == institution_id, Course.code.in_(list(codes)))
+    )
+    return {row.code: CourseRef(*row) for row in result}
+
+
+async def known_regions(session: AsyncSession, codes: set[str]) -> set[str]:
+    """Of `codes`, those that are Xinjiang regions (province 65) in the reference table."""
+    if not codes:
+        return set()
+    result = await session.execute(select(Region.code).where(Region.code.in_(codes), Region.code.like("65%")))
+    return set(result.scalars())
+
+
+async def upsert_persons(session: AsyncSession, rows: list[PersonRow]) -> dict[bytes, int]:
+    """Insert unknown persons, keep known ones as they are; return person ids by ID lookup hash."""
+    unique = sorted({r.id_lookup: r for r in rows}.values(), key=lambda r: r.id_lookup)
+    conn = await driver(session)
+    await conn.execute(
+        """
+        INSERT INTO persons (id_lookup, id_sealed, id_masked, name, name_key, sex, birth_date)
+        SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::varchar[], $4::varchar[], $5::varchar[],
+                             $6::varchar[], $7::date[])
+        ON CONFLICT (id_lookup) DO NOTHING
+        """,
+        [r.id_lookup for r in unique],
+        [r.id_sealed for r in unique],
+        [r.id_masked for r in unique],
+        [r.name for r in unique],
+        [r.name_key for r in unique],
+        [r.sex for r in unique],
+        [r.birth_date for r in unique],
+    )
+    found = await conn.fetch(
+        "SELECT id, id_lookup FROM persons WHERE id_lookup = ANY($1::bytea[])", [r.id_lookup for r in unique]
+    )
+    return {bytes(r["id_lookup"]): r["id"] for r in found}
+
+
+async def upsert_trainees(session: AsyncSession, institution_id: int, rows: list[TraineeRow]) -> dict[int, uuid.UUID]:
+    """One trainee per (institution, person); a later registration refreshes name, phone and domicile."""
+    unique = sorted({r.person_id: r for r in rows}.values(), key=lambda r: r.person_id)
+    conn = await driver(session)
+    found = await conn.fetch(
+        """
+        INSERT INTO trainees (id, institution_id, person_id, name, phone_sealed, domicile_region_code)
+        SELECT t.id, $1, t.person_id, t.name, t.phone_sealed, t.domicile
+        FROM unnest($2::uuid[], $3::bigint[], $4::varchar[], $5::bytea[], $6::varchar[])
+             AS t(id, person_id, name, phone_sealed, domicile)
+        ON CONFLICT (institution_id, person_id) DO UPDATE SET
+            name = EXCLUDED.name,
+            phone_sealed = COALESCE(EXCLUDED.phone_sealed, trainees.phone_sealed),
+            domicile_region_code = COALESCE(EXCLUDED.domicile_region_code, trainees.domicile_region_code)
+        RETURNING id, person_id
+        """,
+        institution_id,
+        [uuid.uuid4() for _ in unique],
+        [r.person_id for r in unique],
+        [r.name for r in unique],
+        [r.phone_sealed for r in unique],
+        [r.domicile_region_code for r in unique],
+    )
+    return {r["person_id"]: r["id"] for r in found}
+
+
+async def insert_completions(
+    session: AsyncSession, rows: list[CompletionRow]
+) -> tuple[dict[tuple[int, uuid.UUID], int], dict[tuple[int, uuid.UUID], ExistingCompletion]]:
+    """Insert the completions not yet registered. Returns (created ids, existing rows) keyed by (course, trainee)."""
+    rows = sorted(rows, key=lambda r: (r.course_id, r.trainee_id))
+    conn = await driver(session)
+    inserted = await conn.fetch(
+        """
+        INSERT INTO completions (course_id, trainee_id, completed_on, hours, passed, assessment_level,
+                                 theory_score, practical_score, assessed_on, graduation_number)
+        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::date[], $4::int[], $5::bool[], $6::smallint[],
+                             $7::numeric[], $8::numeric[], $9::date[], $10::varchar[])
+        ON CONFLICT (course_id, trainee_id) DO NOTHING
+        RETURNING id, course_id, trainee_id
+        """,
+        [r.course_id for r in rows],
+        [r.trainee_id for r in rows],
+        [r.completed_on for r in rows],
+        [r.hours for r in rows],
+        [r.passed for r in rows],
+        [r.assessment_level for r in rows],
+        [r.theory_score for r in rows],
+        [r.practical_score for r in rows],
+        [r.assessed_on for r in rows],
+        [r.graduation_number for r in rows],
+    )
+    created = {(r["course_id"], r["trainee_id"]): r["id"] for r in inserted}
+    missing = [r for r in rows if (r.course_id, r.trainee_id) not in created]
+    existing: dict[tuple[int, uuid.UUID], ExistingCompletion] = {}
+    if missing:
+        found = await conn.fetch(
+            """
+            SELECT c.id, c.course_id, c.trainee_id, c.completed_on, c.hours, c.passed, c.assessment_level,
+                   c.theory_score, c.practical_score, c.assessed_on, c.graduation_number
+            FROM completions c
+            JOIN unnest($1::bigint[], $2::uuid[]) AS k(course_id, trainee_id) USING (course_id, trainee_id)
+            """,
+            [r.course_id for r in missing],
+            [r.trainee_id for r in missing],
+        )
+        for r in found:
+            values = dict(r)
+            existing[(r["course_id"], r["trainee_id"])] = ExistingCompletion(**values)
+    return created, existing

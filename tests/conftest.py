@@ -1,0 +1,97 @@
+"""Test databases: the server at LEDGER_TEST_DATABASE_URL, or an embedded PostgreSQL when it is unset.
+
+A template database is migrated and loaded with reference data once per run; each test that asks for
+`database_url` gets its own copy (CREATE DATABASE … TEMPLATE), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ledger import migrate
+from ledger.db import as_asyncpg_url, embedded_url, make_engine, make_sessionmaker, plain_url
+from ledger.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = f"ledger_tpl_{os.getpid()}"
+
+
+def _server_url() -> str:
+    configured = os.environ.get("LEDGER_TEST_DATABASE_URL")
+    if configured:
+        return as_asyncpg_url(configured)
+    return embedded_url(ROOT / ".ledger-data" / "test")
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(plain_url(_with_database(url, "postgres")))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> Iterator[str]:
+    """A migrated database holding the shipped reference data: the template every test copies."""
+    from ledger import reference_load as ref
+
+    url = _with_database(server_url, TEMPLATE)
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
+    migrate.upgrade(url)
+
+    async def load() -> None:
+        engine = make_engine(url, pool_size=1)
+        async with make_sessionmaker(engine)() as session:
+            await ref.load_regions(session, ref.shipped_regions())
+            await ref.load_occupations(session, ref.shipped_occupations())
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(load())
+    yield url
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    name = f"ledger_t_{uuid.uuid4().hex[:12]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield _with_database(server_url, name)
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "LEDGER_DATABASE_URL": database_url,
+            "LEDGER_DATA_DIR": str(tmp_path / "data"),
+            "LEDGER_PII_KEY": _key(),
+            "LEDGER_LOOKUP_KEY": _key(),
+            "LEDGER_PUBLIC_BASE_URL": "https://verify.example.test",
+        }
+    )

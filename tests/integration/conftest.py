@@ -1,0 +1,90 @@
+"""An in-process app on its own database, and keys for an admin, two institutions and a bureau."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from ledger.settings import Settings
+
+EVALUATOR = {
+    "code": "EVAL-A",
+    "name": "乌鲁木齐市职业技能鉴定中心",
+    "kind": "evaluator",
+    "region_code": "650100",
+    "jurisdiction": "zizhiqu",
+    "evaluator": {
+        "category": "S",
+        "filing_code": "0000",
+        "site_code": "650101",
+        "occupations": [{"occupation_code": "6-18-01-01", "levels": [5, 4, 3]}],
+    },
+}
+SCHOOL = {"code": "SCHOOL-B", "name": "喀什地区职业技能培训学校", "kind": "training", "region_code": "653100",
+          "jurisdiction": "zizhiqu"}  # fmt: skip
+COURSE = {
+    "code": "CG-2025-01",
+    "name": "车工（四级）",
+    "occupation_code": "6-18-01-01",
+    "starts_on": "2025-03-01",
+    "ends_on": "2025-05-30",
+    "hours": 160,
+    "outcome": "skill_level",
+    "target_level": 4,
+    "dual_rule": "training_skill",
+    "mode_tags": ["order"],
+}
+
+
+@dataclass
+class World:
+    client: AsyncTestClient
+    settings: Settings
+    admin: dict[str, str]
+    evaluator: dict[str, str]
+    school: dict[str, str]
+    bureau: dict[str, str]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def _admin_key(settings: Settings) -> str:
+    from ledger.db import make_engine, make_sessionmaker
+    from ledger.tenancy import issue_key
+
+    engine = make_engine(settings.database_url or "", pool_size=1)
+    async with make_sessionmaker(engine)() as session:
+        issued = await issue_key(session, "admin")
+        await session.commit()
+    await engine.dispose()
+    return issued.secret
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def world(client: AsyncTestClient, settings: Settings) -> World:
+    admin = bearer(await _admin_key(settings))
+    keys = {}
+    for body in (EVALUATOR, SCHOOL):
+        response = await client.post("/api/v1/institutions", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        response = await client.post(f"/api/v1/institutions/{body['code']}/keys", headers=admin)
+        assert response.status_code == 201, response.text
+        keys[body["code"]] = bearer(response.json()["key"])
+    response = await client.post("/api/v1/bureau-keys", json={"region_code": "650000"}, headers=admin)
+    assert response.status_code == 201, response.text
+    bureau = bearer(response.json()["key"])
+    response = await client.post("/api/v1/courses", json=COURSE, headers=keys["EVAL-A"])
+    assert response.status_code == 201, response.text
+    return World(client, settings, admin, keys["EVAL-A"], keys["SCHOOL-B"], bureau)

@@ -1,0 +1,62 @@
+"""Idempotency-Key: replay, mismatch, and concurrent duplicates that take effect once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.factories import completion
+from tests.integration.conftest import World
+from tests.integration.test_completions import counts
+
+
+async def test_the_same_key_and_body_replays_the_first_response(world: World) -> None:
+    headers = {**world.evaluator, "Idempotency-Key": "batch-1"}
+    body = {"items": [completion(1), completion(2)]}
+    first = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    after_first = await counts(world)
+    second = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert await counts(world) == after_first
+
+
+async def test_the_same_key_with_another_body_is_422(world: World) -> None:
+    headers = {**world.evaluator, "Idempotency-Key": "batch-2"}
+    await world.client.post("/api/v1/completions", json={"items": [completion(1)]}, headers=headers)
+    before = await counts(world)
+    other = await world.client.post("/api/v1/completions", json={"items": [completion(3)]}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
+    assert await counts(world) == before
+
+
+async def test_keys_are_per_caller(world: World) -> None:
+    body = {"region_code": "650000"}
+    first = await world.client.post("/api/v1/bureau-keys", json=body, headers={**world.admin, "Idempotency-Key": "k"})
+    course = {"code": "SOLO", "name": "x", "occupation_code": "6-18-01-01", "starts_on": "2025-01-01",
+              "ends_on": "2025-02-01", "hours": 10, "outcome": "training"}  # fmt: skip
+    other = await world.client.post("/api/v1/courses", json=course, headers={**world.school, "Idempotency-Key": "k"})
+    assert first.status_code == other.status_code == 201
+
+
+async def test_twenty_concurrent_posts_with_one_key_take_effect_once(world: World) -> None:
+    headers = {**world.evaluator, "Idempotency-Key": "concurrent-batch"}
+    body = {"items": [completion(i) for i in range(200)]}
+    before = await counts(world)
+    responses = await asyncio.gather(
+        *[world.client.post("/api/v1/completions", json=body, headers=headers) for _ in range(20)]
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.content for r in responses}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 19
+    completions, persons, size = await counts(world)
+    assert (completions, persons, size) == (200, 200, before[2] + 200)
+
+
+async def test_a_failed_request_does_not_burn_its_key(world: World) -> None:
+    headers = {**world.evaluator, "Idempotency-Key": "retry-after-fix"}
+    bad = completion(1, hours=-1)
+    assert (await world.client.post("/api/v1/completions", json={"items": [bad]}, headers=headers)).status_code == 422
+    good = await world.client.post("/api/v1/completions", json={"items": [completion(1)]}, headers=headers)
+    assert good.status_code == 201
