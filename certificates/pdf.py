@@ -197,9 +197,7 @@ def _draw_frame(canvas: Canvas) -> None:
     canvas.rect(12.5 * mm, 12.5 * mm, PAGE_WIDTH - 25 * mm, PAGE_HEIGHT - 25 * mm, stroke=1, fill=0)
 
 
-def _draw_row(
-    canvas: Canvas, y: float, label_zh: str, label_en: str, value: str, gloss: str, width: float
-) -> None:
+def _draw_row(canvas: Canvas, y: float, label_zh: str, label_en: str, value: str, gloss: str, width: float) -> None:
     canvas.setFillColorRGB(*INK)
     canvas.setFont(BOLD, 11)
     canvas.drawString(LABEL_X, y, label_zh)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from qrcode import constants, util
@@ -28,9 +29,6 @@ MAX_VERSION = 12
 ERROR_CORRECTION = constants.ERROR_CORRECT_Q
 ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 QUIET_ZONE_MODULES = 4
-
-_RUN = re.compile(r"0{5,}|1{5,}")
-_FINDER_LIKE = ("10111010000", "00001011101")
 
 
 def capacity(version: int = MAX_VERSION) -> int:
@@ -60,37 +58,50 @@ class QrMatrix:
 
     def dark_runs(self) -> list[tuple[int, int, int]]:
         """Horizontal runs of dark modules as (row, first column, length): a compact way to draw the code."""
-        runs = []
-        for row, line in enumerate(self.modules):
-            start = -1
-            for col, dark in enumerate(line):
-                if dark and start < 0:
-                    start = col
-                elif not dark and start >= 0:
-                    runs.append((row, start, col - start))
-                    start = -1
-            if start >= 0:
-                runs.append((row, start, len(line) - start))
-        return runs
+        return [
+            (row, match.start(), match.end() - match.start())
+            for row, line in enumerate(self.modules)
+            for match in _DARK_RUN.finditer(bytes(line))
+        ]
 
 
 @dataclass(frozen=True, slots=True)
-class _Layout:
-    """Per-version constants: for each mask k, the bits that differ from mask 0 on data modules."""
+class _Board:
+    """Per-version constants for scoring a whole matrix held as one integer.
+
+    Module (r, c) is bit r * stride + c, with stride = size + 1: the spare bit after each row is always 0 and
+    the masks below keep runs and patterns from crossing into the next row (or column).
+    """
 
     size: int
-    row_flips: tuple[tuple[int, ...], ...]
-    col_flips: tuple[tuple[int, ...], ...]
+    stride: int
+    cells: int  # every module
+    pair_h: int  # (r, c) with c + 1 < size: a horizontal neighbour exists
+    pair_v: int  # (r, c) with r + 1 < size
+    window_h: int  # (r, c) with c + 10 < size: an 11-module window fits in the row
+    window_v: int  # (r, c) with r + 10 < size
+    flips: tuple[int, ...]  # mask k XOR mask 0, on data modules only
 
 
-def _bits(cells: list[bool]) -> int:
-    return int("".join("1" if cell else "0" for cell in cells), 2)
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+_DARK_RUN = re.compile(rb"\x01+")
+_FINDER_LIKE = ((1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0), (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1))
+
+
+def _pack(rows: Iterable[Iterable[bool]]) -> int:
+    """Rows of modules as one integer in the `_Board` layout."""
+    packed = b"".join(bytes(row) + b"\x00" for row in rows)
+    return int(packed[::-1].translate(_DIGITS), 2)
+
+
+def _where(size: int, keep: Callable[[int, int], bool]) -> int:
+    return _pack([[keep(r, c) for c in range(size)] for r in range(size)])
 
 
 @functools.lru_cache(maxsize=MAX_VERSION)
-def _layout(version: int) -> _Layout:
-    probe = QRCode(version=version, error_correction=ERROR_CORRECTION)
+def _board(version: int) -> _Board:
     size = version * 4 + 17
+    probe = QRCode(version=version, error_correction=ERROR_CORRECTION)
     probe.modules_count = size
     probe.modules = [[None] * size for _ in range(size)]
     probe.setup_position_probe_pattern(0, 0)
@@ -102,37 +113,49 @@ def _layout(version: int) -> _Layout:
     if version >= 7:
         probe.setup_type_number(True)
     is_data = [[cell is None for cell in line] for line in probe.modules]
-
     masks = [util.mask_func(k) for k in range(8)]
-    pattern = [
-        [[is_data[r][c] and bool(masks[k](r, c)) for c in range(size)] for r in range(size)] for k in range(8)
-    ]
-    row_flips = []
-    col_flips = []
-    for k in range(8):
-        flip = [[pattern[0][r][c] != pattern[k][r][c] for c in range(size)] for r in range(size)]
-        row_flips.append(tuple(_bits(line) for line in flip))
-        col_flips.append(tuple(_bits([flip[r][c] for r in range(size)]) for c in range(size)))
-    return _Layout(size, tuple(row_flips), tuple(col_flips))
+    flips = tuple(
+        _where(size, lambda r, c, k=k: is_data[r][c] and bool(masks[0](r, c)) != bool(masks[k](r, c))) for k in range(8)
+    )
+    return _Board(
+        size=size,
+        stride=size + 1,
+        cells=_where(size, lambda r, c: True),
+        pair_h=_where(size, lambda r, c: c + 1 < size),
+        pair_v=_where(size, lambda r, c: r + 1 < size),
+        window_h=_where(size, lambda r, c: c + 10 < size),
+        window_v=_where(size, lambda r, c: r + 10 < size),
+        flips=flips,
+    )
 
 
-def _line_penalty(lines: list[int], size: int) -> int:
-    """Rules 1 (runs of five or more) and 3 (1:1:3:1:1 with four light modules) along one direction."""
-    text = "|".join(format(line, f"0{size}b") for line in lines)
-    runs = sum(len(match) - 2 for match in _RUN.findall(text))
-    return runs + 40 * sum(text.count(pattern) for pattern in _FINDER_LIKE)
+def _runs_score(same: int, step: int) -> int:
+    """Rule 1 from `same` (bit set where a module equals the next one): each run of L ≥ 5 scores L - 2."""
+    five = same & (same >> step) & (same >> 2 * step) & (same >> 3 * step)  # starts of 5 equal modules
+    return five.bit_count() + 2 * (five & ~(five << step)).bit_count()  # (L - 4) per run, plus 2 per run
 
 
-def _penalty(rows: list[int], cols: list[int], size: int) -> int:
-    score = _line_penalty(rows, size) + _line_penalty(cols, size)
-    pair_mask = (1 << (size - 1)) - 1
-    full = (1 << size) - 1
-    for upper, lower in zip(rows, rows[1:], strict=False):
-        same_vertically = ~(upper ^ lower) & full
-        same_horizontally = ~(upper ^ (upper >> 1))
-        score += 3 * (same_vertically & (same_vertically >> 1) & same_horizontally & pair_mask).bit_count()
-    dark = sum(row.bit_count() for row in rows)
-    percent = float(dark) / (size**2)
+def _finder_score(dark: int, light: int, step: int, window: int) -> int:
+    """Rule 3: 1:1:3:1:1 patterns with four light modules on one side, 40 each."""
+    found = 0
+    for pattern in _FINDER_LIKE:
+        match = window
+        for offset, is_dark in enumerate(pattern):
+            match &= (dark if is_dark else light) >> (offset * step)
+        found += match.bit_count()
+    return 40 * found
+
+
+def _penalty(board: _Board, dark: int) -> int:
+    """ISO/IEC 18004 penalty, computed exactly as `qrcode.util.lost_point` computes it."""
+    light = dark ^ board.cells
+    stride = board.stride
+    same_h = ~(dark ^ (dark >> 1)) & board.pair_h
+    same_v = ~(dark ^ (dark >> stride)) & board.pair_v
+    score = _runs_score(same_h, 1) + _runs_score(same_v, stride)
+    score += 3 * (same_h & same_v & (same_v >> 1)).bit_count()
+    score += _finder_score(dark, light, 1, board.window_h) + _finder_score(dark, light, stride, board.window_v)
+    percent = float(dark.bit_count()) / (board.size**2)
     return score + int(abs(percent * 100 - 50) / 5) * 10
 
 
@@ -153,30 +176,29 @@ def _encoder(text: str) -> QRCode:
     return qr
 
 
-def _choose_mask(qr: QRCode) -> tuple[int, list[int]]:
-    """The mask `QRCode.best_mask_pattern` would choose, and the masked rows, from a single placement."""
-    layout = _layout(qr.version)
-    size = layout.size
+def _choose_mask(qr: QRCode) -> tuple[int, int]:
+    """The mask `QRCode.best_mask_pattern` would choose, and the masked board, from a single placement."""
+    board = _board(qr.version)
     qr.makeImpl(True, 0)
-    rows0 = [_bits(line) for line in qr.modules]
-    cols0 = [_bits(list(column)) for column in zip(*qr.modules, strict=True)]
-    best, best_score, best_rows = 0, -1, rows0
-    for k in range(8):
-        rows = [row ^ flip for row, flip in zip(rows0, layout.row_flips[k], strict=True)]
-        cols = [col ^ flip for col, flip in zip(cols0, layout.col_flips[k], strict=True)]
-        score = _penalty(rows, cols, size)
+    placed = _pack(qr.modules)
+    best, best_score, best_dark = 0, -1, placed
+    for k, flip in enumerate(board.flips):
+        dark = placed ^ flip
+        score = _penalty(board, dark)
         if best_score < 0 or score < best_score:
-            best, best_score, best_rows = k, score, rows
-    return best, best_rows
+            best, best_score, best_dark = k, score, dark
+    return best, best_dark
 
 
 def qr_matrix(text: str) -> QrMatrix:
     """Encode `text` (upper-case alphanumeric) as a QR code at error correction Q, version ≤ 12."""
     qr = _encoder(text)
-    mask, rows = _choose_mask(qr)
+    mask, dark = _choose_mask(qr)
     size = qr.modules_count
-    # The data modules of `rows` already carry the chosen mask; qrcode writes the real format (and version) bits.
-    qr.modules = [[bit == "1" for bit in format(row, f"0{size}b")] for row in rows]
+    stride = size + 1
+    digits = format(dark, f"0{size * stride}b")[::-1]
+    # The data modules already carry the chosen mask; qrcode writes the real format (and version) bits.
+    qr.modules = [[digit == "1" for digit in digits[r * stride : r * stride + size]] for r in range(size)]
     qr.setup_type_info(False, mask)
     if qr.version >= 7:
         qr.setup_type_number(False)

@@ -102,12 +102,16 @@ def normalize_id_number(raw: str, *, today: dt.date | None = None) -> str:
     return number
 
 
-def _birth_date(number: str, today: dt.date) -> dt.date:
+def _date_in(number: str) -> dt.date:
     digits = number[6:14]
     try:
-        born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         raise IdNumberError("id_birth_date", "the birth date in the number is not a real date") from None
+
+
+def _birth_date(number: str, today: dt.date) -> dt.date:
+    born = _date_in(number)
     if born < EARLIEST_BIRTH or born > today:
         raise IdNumberError("id_birth_date", "the birth date in the number is before 1900 or in the future")
     return born
@@ -123,11 +127,7 @@ def _require_canonical(number: str) -> None:
 def id_facts(canonical: str) -> IdFacts:
     """Birth date, sex (17th digit odd = male), province and region of a number from normalize_id_number."""
     _require_canonical(canonical)
-    digits = canonical[6:14]
-    try:
-        born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        raise IdNumberError("id_birth_date", "the birth date in the number is not a real date") from None
+    born = _date_in(canonical)
     sex: Literal["M", "F"] = "M" if int(canonical[16]) % 2 == 1 else "F"
     return IdFacts(birth_date=born, sex=sex, province_code=canonical[:2], region_code=canonical[:6])
 

@@ -30,7 +30,9 @@ class OpsController(Controller):
                 async with state.runtime.sessionmaker() as session:
                     current = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         except Exception:  # any failure to reach or read the database means: not ready
-            return Response(Health(status="unavailable", database="unreachable", expected_revision=expected), 503)
+            return Response(
+                Health(status="unavailable", database="unreachable", expected_revision=expected), status_code=503
+            )
         if current != expected:
             body = Health(status="unavailable", database="ok", schema_revision=current, expected_revision=expected)
             return Response(body, status_code=503)

@@ -16,6 +16,7 @@ async def driver(session: AsyncSession) -> Any:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     conn = raw.driver_connection
+    assert conn is not None
     if not conn.is_in_transaction():
         await connection.exec_driver_sql("SELECT 1")
     if not conn.is_in_transaction():  # pragma: no cover - a driver change would land here

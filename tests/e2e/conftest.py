@@ -1,0 +1,98 @@
+"""A real server process (`ledger serve --demo`) on a fresh, empty database."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, _key, _with_database
+
+
+@dataclass
+class Server:
+    base: str
+    keys: dict[str, str]
+    database_url: str
+    log: Path
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(database_url: str, data_dir: Path, log: Path, *, demo: bool = True) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_DATA_DIR": str(data_dir),
+        "LEDGER_PII_KEY": _key(),
+        "LEDGER_LOOKUP_KEY": _key(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *(["--demo"] if demo else [])]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def empty_database(server_url: str) -> Iterator[str]:
+    import asyncio
+
+    from tests.conftest import _admin
+
+    name = f"ledger_e2e_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    yield _with_database(server_url, name)
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def server(empty_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "server.log"
+    process, base = start_server(empty_database, folder / "data", log)
+    keys = {}
+    for line in log.read_text().splitlines():
+        match = re.match(r"\s+(admin|institution \S+|bureau \S+).*?\s(ldg_\w+)$", line)
+        if match:
+            keys[match.group(1).split()[0] if match.group(1) == "admin" else match.group(1)] = match.group(2)
+    try:
+        yield Server(base, keys, empty_database, log, process)
+    finally:
+        stop_server(process)

@@ -1,0 +1,110 @@
+"""The README walk-through, over HTTP against a real server process started with `ledger serve --demo`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import asyncpg
+import httpx
+
+from ledger.db import plain_url
+from tests.e2e.conftest import Server
+from tests.factories import id_number
+
+ID_PATTERN = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+
+def test_the_demo_server_prints_its_keys_and_is_ready(server: Server) -> None:
+    assert {"admin", "institution XJ-EVAL-01", "institution KS-TRAIN-01", "bureau 650000"} <= set(server.keys)
+    assert httpx.get(f"{server.base}/health").json()["status"] == "ok"
+    ready = httpx.get(f"{server.base}/ready")
+    assert ready.status_code == 200, ready.text
+    assert httpx.get(f"{server.base}/schema/openapi.json").json()["info"]["title"] == "Skills Ledger API"
+
+
+def test_readme_walkthrough(server: Server) -> None:
+    school = {"Authorization": f"Bearer {server.keys['institution XJ-EVAL-01']}"}
+    course = {
+        "code": "WELD-2025-07",
+        "name": "焊工（四级）",
+        "occupation_code": "6-18-02-04",
+        "starts_on": "2025-07-01",
+        "ends_on": "2025-08-30",
+        "hours": 120,
+        "outcome": "skill_level",
+        "target_level": 4,
+        "dual_rule": "training_skill",
+        "mode_tags": ["order"],
+    }
+    created = httpx.post(f"{server.base}/api/v1/courses", json=course, headers=school)
+    assert created.status_code == 201, created.text
+    assert httpx.get(f"{server.base}/api/v1/courses/WELD-2025-07", headers=school).json()["hours"] == 120
+    batch = {
+        "items": [
+            {
+                "course_code": "WELD-2025-07",
+                "trainee": {"name": "买买提·艾力", "id_number": id_number(i, region="653101")},
+                "completed_on": "2025-08-30",
+                "hours": 120,
+                "passed": True,
+                "assessment": {"level": 4, "assessed_on": "2025-08-28", "theory_score": 78, "practical_score": 85},
+            }
+            for i in range(3)
+        ]
+    }
+    headers = {**school, "Idempotency-Key": "walkthrough-1"}
+    dry = httpx.post(f"{server.base}/api/v1/completions?dry_run=true", json=batch, headers=headers | {
+        "Idempotency-Key": "walkthrough-dry"})  # fmt: skip
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    posted = httpx.post(f"{server.base}/api/v1/completions", json=batch, headers=headers)
+    assert posted.status_code == 201, posted.text
+    again = httpx.post(f"{server.base}/api/v1/completions", json=batch, headers=headers)
+    assert again.content == posted.content and again.headers["idempotent-replayed"] == "true"
+    trainee_id = posted.json()["rows"][0]["trainee_id"]
+    trainee = httpx.get(f"{server.base}/api/v1/trainees/{trainee_id}", headers=school).json()
+    assert trainee["id_number_masked"] == id_number(0, region="653101")[:6] + "********" + id_number(0, "653101")[-4:]
+    other = {"Authorization": f"Bearer {server.keys['institution KS-TRAIN-01']}"}
+    assert httpx.get(f"{server.base}/api/v1/trainees/{trainee_id}", headers=other).status_code == 404
+    checkpoint = httpx.get(f"{server.base}/api/v1/ledger/checkpoint")
+    assert checkpoint.status_code == 200 and checkpoint.text.count("\n") >= 4
+
+
+def test_no_id_number_in_plaintext_in_the_database_or_the_logs(server: Server) -> None:
+    school = {"Authorization": f"Bearer {server.keys['institution XJ-EVAL-01']}"}
+    ids = [id_number(500 + i, region="650104") for i in range(5)]
+    header = "course_code,姓名,身份证号,结业日期,学时,是否合格,鉴定等级\n"
+    rows = "".join(f"CHEGONG-2025-01,艾尔肯·热合曼,{n.lower()},2025-05-30,160,是,4\n" for n in ids[:3])
+    imported = httpx.post(f"{server.base}/api/v1/completions/import", content=(header + rows).encode("gb18030"),
+                          headers={**school, "content-type": "text/csv"})  # fmt: skip
+    assert imported.status_code == 201, imported.text
+    bad = [{"course_code": "CHEGONG-2025-01", "trainee": {"name": "李娜", "id_number": n[:-1] + "0"},
+            "completed_on": "2025-05-30", "hours": 1, "passed": False} for n in ids[3:]]  # fmt: skip
+    refused = httpx.post(f"{server.base}/api/v1/completions", json={"items": bad}, headers=school)
+    assert refused.status_code == 422
+    assert not ID_PATTERN.search(refused.text), "an error echoed the ID number"
+    found = asyncio.run(_scan_database(server.database_url))
+    assert found == [], f"ID-like values stored in plaintext: {found[:5]}"
+    log = server.log.read_text()
+    assert not ID_PATTERN.search(log), "an ID number appears in the server log"
+    assert not any(n in log or n[:-1] in log for n in ids)
+
+
+async def _scan_database(url: str) -> list[str]:
+    """Read every row of every table (a dump) and look for 18-digit ID numbers, in text and in raw bytes."""
+    conn = await asyncpg.connect(plain_url(url))
+    hits: list[str] = []
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        assert len(tables) > 10
+        for table in tables:
+            name = table["tablename"]
+            for row in await conn.fetch(f'SELECT * FROM "{name}"'):
+                for column, value in row.items():
+                    if (isinstance(value, bytes) and re.search(rb"(?<!\d)\d{17}[\dXx](?!\d)", value)) or (
+                        value is not None and not isinstance(value, bytes) and ID_PATTERN.search(str(value))
+                    ):
+                        hits.append(f"{name}.{column}")
+    finally:
+        await conn.close()
+    return hits
