@@ -121,11 +121,48 @@ def keys_create(kind: str, institution_code: str | None, region_code: str | None
 
 
 @main.command()
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a signed checkpoint saved outside the database (repeatable): the log must still extend it",
+)
+def audit(checkpoints: tuple[Path, ...]) -> None:
+    """Recompute the ledger from its leaves and check the head, checkpoints and business rows. Exit 1 on any
+    mismatch."""
+    from ledger.db import plain_url
+    from ledger.log.audit import audit as run_audit
+
+    settings = _settings()
+    external = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
+    report = asyncio.run(run_audit(plain_url(_url(settings)), settings.ledger_origin, external))
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+def checkpoint() -> None:
+    """Sign a checkpoint over the ledger's current head now, and print it."""
+    from ledger.log.reader import make_checkpoint
+    from ledger.pii import PiiVault
+
+    settings = _settings()
+    assert settings.pii_key and settings.lookup_key
+    vault = PiiVault(settings.pii_key, settings.lookup_key)
+
+    async def work(session: AsyncSession) -> str:
+        return (await make_checkpoint(session, vault, settings.ledger_origin)).note
+
+    click.echo(_in_session(settings, work), nl=False)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="seed demo institutions, courses and completions, and print keys")
-@click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, demo: bool, workers: int) -> None:
+def serve(host: str, port: int, demo: bool) -> None:
     """Start the API server (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
     import uvicorn
 
@@ -149,7 +186,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     for line in lines:
         click.echo(line)
     sys.stdout.flush()
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", workers=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 def _describe(settings: Settings) -> str:

@@ -64,8 +64,11 @@ def render_pdf(snapshot: CertificateSnapshot) -> bytes:
     return render_many([snapshot])
 
 
-def render_many(snapshots: Iterable[CertificateSnapshot]) -> bytes:
-    """Many certificates in one PDF, one page each, in the given order (e.g. all of a course)."""
+def render_many(snapshots: Iterable[CertificateSnapshot], *, qr: bool = True) -> bytes:
+    """Many certificates in one PDF, one page each, in the given order (e.g. all of a course).
+
+    `qr=False` leaves the QR code out: only for layout previews and the benchmark's baseline.
+    """
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
@@ -73,7 +76,7 @@ def render_many(snapshots: Iterable[CertificateSnapshot]) -> bytes:
     latest: dt.date | None = None
     first: CertificateSnapshot | None = None
     for snapshot in snapshots:
-        _draw_certificate(canvas, snapshot)
+        _draw_certificate(canvas, snapshot, qr)
         canvas.showPage()
         pages += 1
         first = first or snapshot
@@ -158,7 +161,7 @@ def _fitted(text: str, font: str, size: float, width: float, smallest: float) ->
     return size, _wrap(text, font, size, width)
 
 
-def _draw_certificate(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
+def _draw_certificate(canvas: Canvas, snapshot: CertificateSnapshot, with_qr: bool) -> None:
     title_zh, title_en = _title(snapshot)
     _draw_frame(canvas)
 
@@ -179,8 +182,8 @@ def _draw_certificate(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
         _draw_row(canvas, y, label_zh, label_en, value, gloss, right - VALUE_X)
         y -= ROW_STEP
 
-    matrix = qr_matrix(snapshot.qr_text)
-    _draw_qr(canvas, matrix, QR_LEFT, QR_BOTTOM, QR_WIDTH)
+    if with_qr:
+        _draw_qr(canvas, qr_matrix(snapshot.qr_text), QR_LEFT, QR_BOTTOM, QR_WIDTH)
     _draw_query_note(canvas, snapshot)
     _draw_seal_area(canvas)
 

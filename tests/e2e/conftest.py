@@ -26,6 +26,7 @@ class Server:
     database_url: str
     log: Path
     process: subprocess.Popen
+    env: dict[str, str]
 
 
 def free_port() -> int:
@@ -34,9 +35,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(database_url: str, data_dir: Path, log: Path, *, demo: bool = True) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
+def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "LEDGER_DATABASE_URL": database_url,
         "LEDGER_DATA_DIR": str(data_dir),
@@ -44,6 +44,10 @@ def start_server(database_url: str, data_dir: Path, log: Path, *, demo: bool = T
         "LEDGER_LOOKUP_KEY": _key(),
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def start_server(env: dict[str, str], log: Path, *, demo: bool = True) -> tuple[subprocess.Popen, str]:
+    port = free_port()
     command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *(["--demo"] if demo else [])]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -86,13 +90,14 @@ def empty_database(server_url: str) -> Iterator[str]:
 def server(empty_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("server")
     log = folder / "server.log"
-    process, base = start_server(empty_database, folder / "data", log)
+    env = server_env(empty_database, folder / "data")
+    process, base = start_server(env, log)
     keys = {}
     for line in log.read_text().splitlines():
         match = re.match(r"\s+(admin|institution \S+|bureau \S+).*?\s(ldg_\w+)$", line)
         if match:
             keys[match.group(1).split()[0] if match.group(1) == "admin" else match.group(1)] = match.group(2)
     try:
-        yield Server(base, keys, empty_database, log, process)
+        yield Server(base, keys, empty_database, log, process, env)
     finally:
         stop_server(process)
