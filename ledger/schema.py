@@ -1,6 +1,7 @@
 """All tables, gathered for Alembic: importing this module registers every model on one metadata."""
 
-import ledger.log.tables  # noqa: F401  (registers the log tables)
+import ledger.certificate_tables
+import ledger.log.tables  # noqa: F401  (modules imported for their tables)
 from ledger.models import Base
 
 metadata = Base.metadata

@@ -116,5 +116,5 @@ async def test_concurrent_posts_of_one_batch_register_it_once(world: World) -> N
     )
     assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
     assert sum(r.json()["created"] for r in responses) == 50
-    completions, persons, size = await counts(world)
+    completions, persons, _ = await counts(world)
     assert (completions, persons) == (50, 50)
