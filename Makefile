@@ -30,8 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## Benchmarks (bench/README.md): ingest end to end vs COPY, and what the ledger costs. ~10 minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) .ledger-data

@@ -8,25 +8,34 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+import asyncpg
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.controllers.admin import BureauKeyController, InstitutionController
+from api.controllers.certificates import AwardController, CertificateController, CourseCertificatesController
 from api.controllers.completions import CompletionController
 from api.controllers.courses import CourseController
-from api.controllers.ledger_log import LedgerController
+from api.controllers.ledger_log import CertificateLedgerController, LedgerController
 from api.controllers.ops import OpsController
 from api.controllers.trainees import TraineeController
+from api.controllers.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_principal, provide_session, runtime
+from api.pdfs import pdf_signer
 from api.problems import EXCEPTION_HANDLERS
-from ledger.db import database_url, make_engine, make_sessionmaker
+from api.status_list import StatusListCache
+from ledger.db import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.pii import PiiVault
 from ledger.settings import Settings
 
 log = logging.getLogger("api")
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """The verification pool only reads; skipping asyncpg's reset query on release saves a round trip."""
 
 
 async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
@@ -52,10 +61,14 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir)
         engine = make_engine(url, settings.db_pool_size)
+        pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=settings.db_pool_size, reset=_no_reset)
         app.state.runtime = Runtime(
             settings=settings,
             sessionmaker=make_sessionmaker(engine),
             vault=PiiVault(settings.pii_key, settings.lookup_key),  # type: ignore[arg-type]
+            pool=pool,
+            pdf_signer=await asyncio.to_thread(pdf_signer, settings),
+            status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
         )
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
@@ -64,6 +77,7 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             stop.set()
             await task
+            await pool.close()
             await engine.dispose()
 
     return Litestar(
@@ -75,6 +89,20 @@ def create_app(settings: Settings) -> Litestar:
             CompletionController,
             TraineeController,
             LedgerController,
+            CertificateLedgerController,
+            CertificateController,
+            CourseCertificatesController,
+            AwardController,
+            Router(
+                "/",
+                route_handlers=[VerifyPageController, VerifyApiController],
+                middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
+            ),
+            Router(
+                "/",
+                route_handlers=[HolderCheckController],
+                middleware=rate_limited(settings.holder_check_rate_per_minute, "rate_limit_holder"),
+            ),
         ],
         dependencies={
             "db_session": Provide(provide_session),

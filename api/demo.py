@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.qr_signing import qr_signer
 from ledger.commands import (
     AssessmentIn,
     CompletionIn,
@@ -132,8 +133,9 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
                     passed=True,
                 )
             )
-        await register_completions(session, vault, evaluator.id, items_eval)
-        await register_completions(session, vault, school.id, items_school)
+        sign = await qr_signer(session, vault, settings.public_base_url)
+        await register_completions(session, vault, evaluator.id, items_eval, sign, settings.public_base_url)
+        await register_completions(session, vault, school.id, items_school, sign, settings.public_base_url)
     else:
         school = (await session.execute(select(Institution).where(Institution.code == SCHOOL.code))).scalar_one()
     admin = await issue_key(session, "admin", label="demo")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.status_list import StatusListCache
 from ledger.pii import PiiVault
 from ledger.settings import Settings
 from ledger.tenancy import Principal, principal_for
@@ -23,6 +26,9 @@ class Runtime:
     settings: Settings
     sessionmaker: async_sessionmaker
     vault: PiiVault
+    pool: asyncpg.Pool  # the lean read path (public verification): plain asyncpg, no ORM, no reset query
+    pdf_signer: Any | None
+    status_list: StatusListCache
 
 
 DbSession = NamedDependency[AsyncSession]

@@ -17,7 +17,7 @@ from pathlib import Path
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -45,6 +45,23 @@ _registered = False
 _register_lock = threading.Lock()
 
 
+_reportlab_to_unicode_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters beyond the BMP written as UTF-16 surrogate pairs.
+
+    reportlab writes U+2C317 as <2C317>, which readers misparse, so copying or searching a rare name character
+    (通用规范汉字表 reaches Extensions B–F) would give the wrong text although the glyph is right.
+    """
+    cmap = _reportlab_to_unicode_cmap(fontname, subset)
+    for index, codepoint in enumerate(subset):
+        if codepoint > 0xFFFF:
+            utf16 = chr(codepoint).encode("utf-16-be").hex().upper()
+            cmap = cmap.replace(f"<{index:02X}> <{codepoint:04X}>", f"<{index:02X}> <{utf16}>")
+    return cmap
+
+
 def register_fonts() -> None:
     """Load the two embedded faces into reportlab, once per process (thread-safe, idempotent)."""
     global _registered
@@ -54,6 +71,7 @@ def register_fonts() -> None:
         # Binary (Flate only) streams: ASCII85 on top costs time and 25 % of size for 7-bit safety nobody needs.
         # This is reportlab's process-wide setting; certificates are the only PDFs this service makes.
         rl_config.useA85 = 0
+        ttfonts.makeToUnicodeCMap = _to_unicode_cmap
         pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIR / f"{REGULAR}.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / f"{BOLD}.ttf")))
         _registered = True
@@ -71,7 +89,7 @@ def render_many(snapshots: Iterable[CertificateSnapshot], *, qr: bool = True) ->
     """
     register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR)
     pages = 0
     latest: dt.date | None = None
     first: CertificateSnapshot | None = None
@@ -79,7 +97,8 @@ def render_many(snapshots: Iterable[CertificateSnapshot], *, qr: bool = True) ->
         _draw_certificate(canvas, snapshot, qr)
         canvas.showPage()
         pages += 1
-        first = first or snapshot
+        if first is None:
+            first = snapshot
         latest = snapshot.issued_on if latest is None else max(latest, snapshot.issued_on)
     if first is None or latest is None:
         raise ValueError("render_many needs at least one certificate")
@@ -153,12 +172,20 @@ def _tokens(text: str) -> list[str]:
 
 
 def _fitted(text: str, font: str, size: float, width: float, smallest: float) -> tuple[float, list[str]]:
-    """The largest size ≤ `size` (down to `smallest`) at which `text` fits one line, else wrapped lines."""
-    while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
-        size -= 0.5
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return size, [text]
-    return size, _wrap(text, font, size, width)
+    """A size and lines for `text` in `width`: one line shrunk a little, else two lines, else three at `smallest`."""
+    one_line_floor = max(smallest, size - 2.5)
+    current = size
+    while current >= one_line_floor:
+        if pdfmetrics.stringWidth(text, font, current) <= width:
+            return current, [text]
+        current -= 0.5
+    current = one_line_floor
+    while current > smallest:
+        lines = _wrap(text, font, current, width)
+        if len(lines) <= 2:
+            return current, lines
+        current -= 0.5
+    return smallest, _wrap(text, font, smallest, width)
 
 
 def _draw_certificate(canvas: Canvas, snapshot: CertificateSnapshot, with_qr: bool) -> None:

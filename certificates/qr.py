@@ -113,9 +113,11 @@ def _board(version: int) -> _Board:
         probe.setup_type_number(True)
     is_data = [[cell is None for cell in line] for line in probe.modules]
     masks = [util.mask_func(k) for k in range(8)]
-    flips = tuple(
-        _where(size, lambda r, c, k=k: is_data[r][c] and bool(masks[0](r, c)) != bool(masks[k](r, c))) for k in range(8)
-    )
+
+    def flip(k: int) -> int:
+        return _where(size, lambda r, c: is_data[r][c] and bool(masks[0](r, c)) != bool(masks[k](r, c)))
+
+    flips = tuple(flip(k) for k in range(8))
     return _Board(
         size=size,
         stride=size + 1,

@@ -91,7 +91,9 @@ def demo_credentials(
     )
 
 
-def load_credentials(certificate_path: Path, private_key_path: Path, passphrase: bytes | None = None) -> SigningCredentials:
+def load_credentials(
+    certificate_path: Path, private_key_path: Path, passphrase: bytes | None = None
+) -> SigningCredentials:
     """Read a PEM certificate (chain) and PEM private key from files."""
     return SigningCredentials(
         certificate_pem=certificate_path.read_bytes(),

@@ -12,8 +12,12 @@ Wire format, small enough that `<PUBLIC_BASE>/V/<CODE>/<TOKEN>` fits a version-1
     kind       : 1 skill_level, 2 special_ability, 3 training, 4 graduation, 5 legacy_qualification
 
 The signature is Ed25519 over Sig_structure = ["Signature1", protected, h'', payload] (external_aad empty).
-Integer keys, an enumerated kind and a day-count date keep the payload near 60 bytes; the whole token is then
-about 245 base32 characters for a six-character masked name. Encoding is deterministic (RFC 8949 core
+Integer keys, an enumerated kind and a day-count date keep the payload small. Size budget: the token has
+ceil(8·B/5) characters, B = 104 + the UTF-8 bytes of code + occupation code + masked name + issuer code (each
+under 24 bytes), and the whole URL must stay within 296 characters (version 12, level Q). With
+`HTTPS://LEDGER.EXAMPLE`, a 16-character code, `6-18-01-01` and a 9-character issuer code that leaves 19 bytes
+for the masked name: six Chinese characters (`买买提·艾*` is 15 bytes, 289 characters in all). `qr_url` refuses
+a longer URL rather than print an oversized code. Encoding is deterministic (RFC 8949 core
 deterministic CBOR, and Ed25519 signatures are deterministic), so the same claims and key give the same token.
 
 `verify_token` accepts only the canonical upper-case base32 spelling (no padding, zero trailing bits): any

@@ -43,8 +43,8 @@ class Certificate(Base):
             name="skill_number_format",
         ),
         CheckConstraint(
-            "kind <> 'skill_level' OR (substr(number, 19, 1)::int = level "
-            "AND substr(number, 17, 2) = to_char(issued_on, 'YY'))",
+            "kind <> 'skill_level' OR (substr(number, 16, 1)::int = level "
+            "AND substr(number, 14, 2) = to_char(issued_on, 'YY'))",
             name="skill_number_digits",
         ),
         CheckConstraint("verification_code ~ '^[A-Z2-7]{16}$'", name="verification_code"),

@@ -10,13 +10,15 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import clock
+from ledger import clock, issuance
 from ledger.commands import CompletionIn
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.identity import IdNumberError, id_facts, mask_id, normalize_id_number
+from ledger.issuance import CertificateOrder, Issuer, QrSigner
 from ledger.log.append import Event, append_events
 from ledger.names import NameError_, name_match_key, normalize_name
 from ledger.pii import PiiVault
+from ledger.statistics_hook import refresh_talent
 from ledger.store import completions as store
 
 _GENDERS = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
@@ -48,6 +50,26 @@ class _Row:
     item: CompletionIn
     theory: Decimal | None
     practical: Decimal | None
+
+
+def _awards(
+    new_rows: list[tuple[_Row, store.CompletionRow]],
+    created: dict[tuple[int, uuid.UUID], int],
+    issued: list[issuance.Issued],
+) -> list[tuple[int, str, int, int]]:
+    """(completion, rule, companion certificate, skill certificate) for each dual course completion."""
+    by_completion: dict[int, dict[str, int]] = {}
+    for certificate in issued:
+        by_completion.setdefault(certificate.completion_id, {})[certificate.kind] = certificate.id
+    awards = []
+    for r, row in new_rows:
+        rule = r.course.dual_rule
+        certificates = by_completion.get(created[(row.course_id, row.trainee_id)], {})
+        companion = certificates.get("training" if rule == "training_skill" else "graduation")
+        skill = certificates.get("skill_level") or certificates.get("special_ability")
+        if rule != "none" and companion is not None and skill is not None:
+            awards.append((created[(row.course_id, row.trainee_id)], rule, companion, skill))
+    return awards
 
 
 def completion_content(
@@ -91,6 +113,8 @@ async def register_completions(
     vault: PiiVault,
     institution_id: int,
     items: Sequence[CompletionIn],
+    sign: QrSigner | None,
+    public_base: str,
     *,
     dry_run: bool = False,
 ) -> list[RowOutcome]:
@@ -100,6 +124,7 @@ async def register_completions(
     completion with different content. Nothing is written in either case.
     """
     errors = ErrorCollector()
+    issuer, filings = await store.issuer(session, institution_id)
     courses = await store.courses_by_code(session, institution_id, {item.course_code for item in items})
     regions = await store.known_regions(
         session, {i.trainee.domicile_region for i in items if i.trainee.domicile_region}
@@ -157,6 +182,8 @@ async def register_completions(
                 )
             theory = _score(a.theory_score, "assessment.theory_score", index, errors)
             practical = _score(a.practical_score, "assessment.practical_score", index, errors)
+        if course is not None and item.passed and course.outcome in ("skill_level", "special_ability"):
+            _check_certifiable(course, item, issuer, filings, index, errors)
         if course is not None and course.dual_rule == "graduation_skill" and item.passed and not item.graduation_number:
             errors.add(
                 "graduation_number",
@@ -196,10 +223,72 @@ async def register_completions(
         raise InvalidInput(f"{len({e.row for e in errors.errors})} row(s) are invalid", errors=errors.errors)
     if dry_run:
         return [RowOutcome(row=r.index, status="valid", completion_id=None, trainee_id=None) for r in rows]
-    return await _write(session, vault, institution_id, rows)
+    if sign is None:
+        raise ValueError("registering completions needs a QR signer")
+    return await _write(session, vault, issuer, rows, sign, public_base)
 
 
-async def _write(session: AsyncSession, vault: PiiVault, institution_id: int, rows: list[_Row]) -> list[RowOutcome]:
+def _check_certifiable(
+    course: store.CourseRef,
+    item: CompletionIn,
+    issuer: Issuer,
+    filings: set[tuple[str, int]],
+    index: int,
+    errors: ErrorCollector,
+) -> None:
+    """A passing row of a certificate course must carry an assessment the institution may certify."""
+    if item.assessment is None:
+        errors.add("assessment", "required", "a passing row of a certificate course needs its assessment", index)
+        return
+    if issuer.evaluator_category is None:
+        errors.add(
+            "assessment.level", "not_an_evaluator", "this institution is not a filed evaluator (评价机构备案)", index
+        )
+    elif course.outcome == "skill_level" and (course.occupation_code, item.assessment.level) not in filings:
+        errors.add(
+            "assessment.level",
+            "not_filed",
+            f"this institution is not filed to assess {course.occupation_code} at level {item.assessment.level}",
+            index,
+        )
+
+
+def _orders(r: _Row, completion_id: int, person_id: int) -> list[CertificateOrder]:
+    """The certificates a passing completion earns: by the course's outcome, plus its dual companion."""
+    course, item = r.course, r.item
+    if not item.passed:
+        return []
+    common = {
+        "completion_id": completion_id,
+        "course_id": course.id,
+        "person_id": person_id,
+        "holder_name": r.name,
+        "id_masked": mask_id(r.id_number),
+        "occupation_code": course.occupation_code,
+        "occupation_name": course.occupation_name,
+        "work_type": course.work_type,
+        "course_name": course.name,
+        "course_hours": course.hours,
+        "issued_on": item.completed_on,
+    }
+    orders = []
+    if course.outcome in ("skill_level", "special_ability"):
+        assert item.assessment is not None
+        level = item.assessment.level if course.outcome == "skill_level" else None
+        orders.append(CertificateOrder(kind=course.outcome, level=level, **common))  # type: ignore[arg-type]
+    if course.outcome == "training" or course.dual_rule == "training_skill":
+        orders.append(CertificateOrder(kind="training", level=None, **common))  # type: ignore[arg-type]
+    if course.dual_rule == "graduation_skill":
+        orders.append(
+            CertificateOrder(kind="graduation", level=None, given_number=item.graduation_number, **common)  # type: ignore[arg-type]
+        )
+    return orders
+
+
+async def _write(
+    session: AsyncSession, vault: PiiVault, issuer: Issuer, rows: list[_Row], sign: QrSigner, public_base: str
+) -> list[RowOutcome]:
+    institution_id = issuer.id
     person_ids = await store.upsert_persons(
         session,
         [
@@ -268,8 +357,21 @@ async def _write(session: AsyncSession, vault: PiiVault, institution_id: int, ro
         )
         for r, row in new_rows
     ]
-    indices = await append_events(session, events)
-    ledger_index = {event.subject_id: idx for event, idx in zip(events, indices, strict=True)}
+    orders = [
+        order
+        for r, row in new_rows
+        for order in _orders(r, created[(row.course_id, row.trainee_id)], person_ids[r.id_lookup])
+    ]
+    issued = await issuance.issue(session, issuer, orders, sign, public_base)
+    certificate_events = [
+        issuance.certificate_event("certificate.issued", row, {"completion": str(row["completion_id"])})
+        for row in await issuance.certificate_rows(session, [c.id for c in issued])
+    ]
+    award_events = await issuance.create_awards(session, _awards(new_rows, created, issued))
+    indices = await append_events(session, [*events, *certificate_events, *award_events])
+    ledger_index = {event.subject_id: idx for event, idx in zip(events, indices, strict=False)}
+    if issued:
+        await refresh_talent(session, {c.person_id for c in issued})
     outcomes = []
     for r, row in zip(rows, wanted, strict=True):
         key = (row.course_id, row.trainee_id)

@@ -36,6 +36,12 @@ class Settings:
     max_batch_rows: int = 10_000
     db_pool_size: int = 10
     count_special_ability: bool = False
+    pdf_signing: str = "none"  # none | demo | files (LEDGER_PDF_SIGNING_CERT and LEDGER_PDF_SIGNING_KEY)
+    pdf_signing_cert: Path | None = None
+    pdf_signing_key: Path | None = None
+    status_list_ttl_seconds: int = 60
+    verify_rate_per_minute: int = 600
+    holder_check_rate_per_minute: int = 5
     checkpoint_every_entries: int = 1_000
     checkpoint_every_seconds: float = 60.0
     checkpoint_poll_seconds: float = 5.0
@@ -55,6 +61,13 @@ class Settings:
             ledger_origin=env.get("LEDGER_ORIGIN", base.ledger_origin),
             max_body_bytes=int(env.get("LEDGER_MAX_BODY_BYTES", base.max_body_bytes)),
             db_pool_size=int(env.get("LEDGER_DB_POOL_SIZE", base.db_pool_size)),
+            pdf_signing=env.get("LEDGER_PDF_SIGNING", "files" if env.get("LEDGER_PDF_SIGNING_CERT") else "none"),
+            pdf_signing_cert=Path(env["LEDGER_PDF_SIGNING_CERT"]) if env.get("LEDGER_PDF_SIGNING_CERT") else None,
+            pdf_signing_key=Path(env["LEDGER_PDF_SIGNING_KEY"]) if env.get("LEDGER_PDF_SIGNING_KEY") else None,
+            verify_rate_per_minute=int(env.get("LEDGER_VERIFY_RATE_PER_MINUTE", base.verify_rate_per_minute)),
+            holder_check_rate_per_minute=int(
+                env.get("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", base.holder_check_rate_per_minute)
+            ),
         )
 
     def with_secrets(self) -> Settings:

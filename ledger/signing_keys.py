@@ -38,8 +38,9 @@ def raw_public(public_key: Ed25519PublicKey) -> bytes:
 
 
 def key_id_for(public_key_raw: bytes) -> str:
-    """kid = unpadded base64url of the first 8 bytes of SHA-256(raw public key)."""
-    return base64.urlsafe_b64encode(hashlib.sha256(public_key_raw).digest()[:8]).decode().rstrip("=")
+    """kid = unpadded base64url of the first 6 bytes of SHA-256(raw public key): 8 characters, short enough to
+    travel in every QR code (it only selects a key; the signature decides validity)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(public_key_raw).digest()[:6]).decode().rstrip("=")
 
 
 def signing_key_content(kid: str, purpose: str, public_raw: bytes) -> dict[str, object]:

@@ -93,5 +93,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "LEDGER_PII_KEY": _key(),
             "LEDGER_LOOKUP_KEY": _key(),
             "LEDGER_PUBLIC_BASE_URL": "https://verify.example.test",
+            "LEDGER_PDF_SIGNING": "demo",
+            "LEDGER_HOLDER_CHECK_RATE_PER_MINUTE": "20",
         }
     )

@@ -8,6 +8,7 @@ from litestar.params import JSONBody
 from api.csv_import import parse_completions_csv
 from api.deps import Caller, DbSession, Shared, institution_of
 from api.idempotency import run_write
+from api.qr_signing import qr_signer
 from api.schemas import BatchOut, RowOut
 from ledger.commands import CompletionBatch, CompletionIn
 from ledger.completions import RowOutcome, register_completions
@@ -40,7 +41,11 @@ class CompletionController(Controller):
         institution_id = institution_of(principal)
 
         async def work() -> BatchOut:
-            outcomes = await register_completions(db_session, runtime.vault, institution_id, items, dry_run=dry_run)
+            base = runtime.settings.public_base_url
+            sign = None if dry_run else await qr_signer(db_session, runtime.vault, base)
+            outcomes = await register_completions(
+                db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
+            )
             return _batch_out(outcomes, dry_run)
 
         return await run_write(request, db_session, principal, work, status_code=200 if dry_run else 201)

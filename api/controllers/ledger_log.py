@@ -107,3 +107,14 @@ class LedgerController(Controller):
         """Every entry about one record (e.g. `completion/4711`, `certificate/<code>`), oldest first."""
         found = await reader.entries_for(db_session, subject_type, subject_id)
         return [EntryRef(e.idx, e.kind, e.created_at) for e in found]
+
+
+class CertificateLedgerController(Controller):
+    path = "/api/v1/ledger/certificates"
+    tags = ["ledger"]
+
+    @get("/{code:str}")
+    async def certificate(self, db_session: DbSession, code: str) -> list[EntryRef]:
+        """Every ledger entry about the certificate with this verification code (issue, status changes)."""
+        found = await reader.entries_for_certificate(db_session, code.upper())
+        return [EntryRef(e.idx, e.kind, e.created_at) for e in found]

@@ -32,7 +32,7 @@ MAX_ERR = 1.0
 
 LATIN_AND_PUNCTUATION = [
     range(0x20, 0x7F),  # ASCII
-    range(0xA0, 0x180),  # Latin-1 supplement and Latin Extended-A (Uyghur Latin é ö ü, pinyin tone marks)
+    range(0xA0, 0x180),  # Latin-1 (Uyghur Latin é ö ü) and Latin Extended-A, as far as the source has it
     range(0x2010, 0x205F),  # general punctuation, incl. the look-alike dots of §2.5
     range(0x3000, 0x3040),  # CJK symbols and punctuation
     range(0x30FB, 0x30FC),  # katakana middle dot, a look-alike of U+00B7

@@ -12,6 +12,7 @@ Checks, in one read-only REPEATABLE READ snapshot:
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger import merkle
 from ledger.completions import completion_content
 from ledger.courses import course_content
+from ledger.issuance import award_content, certificate_content
 from ledger.log.leaf import commitment, decode_leaf
 from ledger.signed_note import open_note, parse_checkpoint
 from ledger.signing_keys import signing_key_content
@@ -220,12 +222,27 @@ async def _signing_keys(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, di
         yield r["kid"], signing_key_content(r["kid"], r["purpose"], bytes(r["public_key"]))
 
 
+async def _certificates(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
+    async for r in conn.cursor("SELECT * FROM certificates"):
+        row = dict(r)
+        row["snapshot"] = json.loads(row["snapshot"])
+        yield str(r["id"]), certificate_content(row)
+
+
+async def _awards(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
+    async for r in conn.cursor("SELECT * FROM dual_awards"):
+        content = award_content(r["completion_id"], r["rule"], r["companion_certificate_id"], r["skill_certificate_id"])
+        yield str(r["id"]), content
+
+
 RECORDS: dict[str, _Loader] = {
     "institution": _institutions,
     "course": _courses,
     "completion": _completions,
     "api_key": _api_keys,
     "signing_key": _signing_keys,
+    "certificate": _certificates,
+    "award": _awards,
 }
 
 

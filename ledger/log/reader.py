@@ -137,3 +137,14 @@ async def entries_for(session: AsyncSession, subject_type: str, subject_id: str)
         .order_by(LedgerEntry.idx)
     )
     return list(result.scalars())
+
+
+async def entries_for_certificate(session: AsyncSession, verification_code: str) -> list[LedgerEntry]:
+    from ledger.certificate_tables import Certificate
+
+    found = (
+        await session.execute(select(Certificate.id).where(Certificate.verification_code == verification_code))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("no certificate with this verification code")
+    return await entries_for(session, "certificate", str(found))

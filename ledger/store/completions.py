@@ -11,7 +11,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.models import Course, Region
+from ledger.issuance import Issuer
+from ledger.models import Course, EvaluatorFiling, Institution, Occupation, Region
 from ledger.store import driver
 
 
@@ -25,6 +26,10 @@ class CourseRef:
     dual_rule: str
     target_level: int | None
     occupation_code: str
+    name: str
+    hours: int
+    work_type: str
+    occupation_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +101,36 @@ async def courses_by_code(session: AsyncSession, institution_id: int, codes: Ite
             Course.dual_rule,
             Course.target_level,
             Course.occupation_code,
-        ).where(Course.institution_id == institution_id, Course.code.in_(list(codes)))
+            Course.name,
+            Course.hours,
+            Course.work_type,
+            Occupation.name,
+        )
+        .join(Occupation, Occupation.code == Course.occupation_code)
+        .where(Course.institution_id == institution_id, Course.code.in_(list(codes)))
     )
     return {row.code: CourseRef(*row) for row in result}
+
+
+async def issuer(session: AsyncSession, institution_id: int) -> tuple[Issuer, set[tuple[str, int]]]:
+    """The institution as a certificate issuer, with the (occupation, level) pairs it is filed to assess."""
+    institution = await session.get(Institution, institution_id)
+    assert institution is not None
+    filings = await session.execute(
+        select(EvaluatorFiling.occupation_code, EvaluatorFiling.level).where(
+            EvaluatorFiling.institution_id == institution_id
+        )
+    )
+    found = Issuer(
+        id=institution.id,
+        code=institution.code,
+        name=institution.name,
+        region_code=institution.region_code,
+        evaluator_category=institution.evaluator_category,
+        filing_code=institution.filing_code,
+        site_code=institution.site_code,
+    )
+    return found, {(r[0], r[1]) for r in filings}
 
 
 async def known_regions(session: AsyncSession, codes: set[str]) -> set[str]:

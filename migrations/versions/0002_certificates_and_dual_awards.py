@@ -53,7 +53,7 @@ def upgrade() -> None:
             "(status = 'superseded') = (superseded_by_id IS NOT NULL)", name=op.f("ck_certificates_superseded")
         ),
         sa.CheckConstraint(
-            "kind <> 'skill_level' OR (substr(number, 19, 1)::int = level AND substr(number, 17, 2) = to_char(issued_on, 'YY'))",
+            "kind <> 'skill_level' OR (substr(number, 16, 1)::int = level AND substr(number, 14, 2) = to_char(issued_on, 'YY'))",
             name=op.f("ck_certificates_skill_number_digits"),
         ),
         sa.CheckConstraint(

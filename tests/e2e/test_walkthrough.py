@@ -27,8 +27,8 @@ def test_readme_walkthrough(server: Server) -> None:
     school = {"Authorization": f"Bearer {server.keys['institution XJ-EVAL-01']}"}
     course = {
         "code": "WELD-2025-07",
-        "name": "焊工（四级）",
-        "occupation_code": "6-18-02-04",
+        "name": "数控车工（四级）",
+        "occupation_code": "6-18-01-01",
         "starts_on": "2025-07-01",
         "ends_on": "2025-08-30",
         "hours": 120,

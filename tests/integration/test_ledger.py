@@ -82,7 +82,7 @@ async def test_inclusion_and_consistency_proofs_verify_independently(world: Worl
     assert len(data) == size
     assert ref_mth(data) == root
     assert ref_mth(data[:first_size]) == first_root
-    for index in random.Random(1).sample(range(size), 12) + [0, size - 1]:
+    for index in [*random.Random(1).sample(range(size), 12), 0, size - 1]:
         proof = (await world.client.get(f"/api/v1/ledger/proof/inclusion?index={index}&size={size}")).json()
         assert [base64.b64decode(p) for p in proof["proof"]] == ref_path(index, data)
         assert base64.b64decode(proof["root"]) == root

@@ -11,6 +11,8 @@ import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certificates.qr import MAX_TEXT, qr_matrix
 from certificates.token import (
@@ -193,7 +195,7 @@ def test_key_id_and_jwk() -> None:
     public = KEY.public_key()
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     expected = base64.urlsafe_b64encode(hashlib.sha256(raw).digest()[:6]).decode().rstrip("=")
-    assert KID == expected and len(KID) == 8
+    assert expected == KID and len(KID) == 8
     jwk = public_jwk(KID, public)
     assert jwk == {
         "kty": "OKP",
@@ -221,3 +223,23 @@ def test_qr_url_refuses_what_a_version_12_q_code_cannot_hold() -> None:
         qr_url("https://ledger.example?x=1", CLAIMS.code, "ABC")
     with pytest.raises(ValueError, match="holds"):
         qr_url("HTTPS://LEDGER.EXAMPLE", CLAIMS.code, "A" * MAX_TEXT)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200) | st.text(max_size=300))
+def test_arbitrary_input_is_a_token_error_never_a_crash(data: bytes | str) -> None:
+    token = base64.b32encode(data).decode().rstrip("=") if isinstance(data, bytes) else data
+    with pytest.raises(TokenError):
+        verify_token(token, {KID: KEY.public_key()})
+
+
+@settings(max_examples=200)
+@given(st.integers(min_value=0), st.binary(min_size=1, max_size=3))
+def test_corrupted_bytes_are_a_token_error(position: int, garbage: bytes) -> None:
+    raw = bytearray(_raw(sign_token(CLAIMS, KEY, KID)))
+    at = position % len(raw)
+    raw[at : at + len(garbage)] = garbage
+    if bytes(raw) == _raw(sign_token(CLAIMS, KEY, KID)):
+        return
+    with pytest.raises(TokenError):
+        verify_token(base64.b32encode(bytes(raw)).decode().rstrip("="), {KID: KEY.public_key()})

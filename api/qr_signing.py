@@ -1,0 +1,39 @@
+"""The QR signer handed to the domain: COSE_Sign1 tokens under the current certificate key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certificates.token import TokenClaims, qr_url, sign_token
+from ledger.issuance import QrSigner
+from ledger.pii import PiiVault
+from ledger.signing_keys import active_key
+
+
+async def qr_signer(session: AsyncSession, vault: PiiVault, public_base: str) -> QrSigner:
+    key = await active_key(session, vault, "certificate")
+
+    def sign(
+        *,
+        code: str,
+        kind: str,
+        level: int | None,
+        occupation_code: str,
+        issued_on: dt.date,
+        masked_name: str,
+        issuer_code: str,
+    ) -> str:
+        claims = TokenClaims(
+            code=code,
+            kind=kind,
+            level=level,
+            occupation_code=occupation_code,
+            issued_on=issued_on,
+            masked_name=masked_name,
+            issuer_code=issuer_code,
+        )
+        return qr_url(public_base, code, sign_token(claims, key.private_key, key.kid))
+
+    return sign

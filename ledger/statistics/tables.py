@@ -1,0 +1,132 @@
+"""Tables of the statistics: each person's talent timeline, the maintained rollup, baseline stock and plan targets.
+
+`talent_spells` holds, per person, the date ranges over which their highest valid skill certificate (and so the
+region, occupation and level they are counted under) stays the same. `talent_cells` is a rollup of those spells as
+*deltas*: +1 in a cell on the day a spell starts, -1 on the day it ends, kept at three grains (year, month, day) so
+that the stock on any date is the sum of few rows. Both are rewritten for the persons touched, in the same
+transaction as the certificate writes (`refresh_talent`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.models import Base, _now
+
+# A rollup cube is one choice of dimensions next to region, jurisdiction and level.
+CUBE_PLACE = 1  # region, jurisdiction, level
+CUBE_OCCUPATION = 2  # + occupation
+CUBE_PERSON = 3  # + sex and birth year
+CUBES = (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON)
+BASES = ("I", "D")  # the issuing institution's region / the trainee's domicile
+GRAINS = ("Y", "M", "D")  # year, month, day buckets of a delta
+PLAN_METRICS = ("training_person_times", "training_persons", "talent", "high_skill", "certificates")
+
+
+class TalentSpell(Base):
+    """One stretch [valid_from, valid_to) of a person's talent state: their top certificate (highest rank, then
+    earliest) and what it is counted under. valid_to NULL = still holds. Level 0 = a certificate without level."""
+
+    __tablename__ = "talent_spells"
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="range"),
+        CheckConstraint("level BETWEEN 0 AND 5", name="level"),
+        Index("ix_talent_spells_person_id", "person_id"),
+        Index("ix_talent_spells_valid_from", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))  # the chain's first certificate
+    level: Mapped[int] = mapped_column(SmallInteger)
+    region_code: Mapped[str] = mapped_column(String(6))
+    domicile_code: Mapped[str] = mapped_column(String(6))  # '' when the trainee gave none
+    jurisdiction: Mapped[str] = mapped_column(String(12))
+    occupation_code: Mapped[str] = mapped_column(String(10))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
+
+
+class TalentCell(Base):
+    """A delta of persons in one cell on one period of one grain. Stock at T =
+    Σ year rows before T's year + Σ month rows of T's year before T's month + Σ day rows of T's month up to T."""
+
+    __tablename__ = "talent_cells"
+    __table_args__ = (
+        CheckConstraint("cube IN (1, 2, 3)", name="cube"),
+        CheckConstraint("basis IN ('I', 'D')", name="basis"),
+        CheckConstraint("grain IN ('Y', 'M', 'D')", name="grain"),
+    )
+
+    cube: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    basis: Mapped[str] = mapped_column(String(1), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(12), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    occupation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(1), primary_key=True)
+    birth_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    persons: Mapped[int] = mapped_column(BigInteger)
+
+
+class BaselineStock(Base):
+    """Pre-ledger talent stock (persons by region and level as of a date), loaded by an administrator.
+    Counted from `as_of` onward when a report includes the baseline. Level 0 = level not recorded."""
+
+    __tablename__ = "baseline_stock"
+    __table_args__ = (
+        CheckConstraint("level BETWEEN 0 AND 5", name="level"),
+        CheckConstraint("persons >= 0", name="persons"),
+        CheckConstraint("jurisdiction IN ('zizhiqu', 'bingtuan')", name="jurisdiction"),
+    )
+
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(12), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    persons: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text, server_default="")
+    loaded_at: Mapped[dt.datetime] = _now()
+
+
+class PlanTarget(Base):
+    """A plan target a bureau follows (e.g. 2021–2025 training 7,500,000 人次 for the whole province)."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (
+        CheckConstraint(f"metric IN {PLAN_METRICS}", name="metric"),
+        CheckConstraint("jurisdiction IN ('zizhiqu', 'bingtuan', 'all')", name="jurisdiction"),
+        CheckConstraint("ends_on >= starts_on", name="dates"),
+        CheckConstraint("target > 0", name="target"),
+        CheckConstraint("code ~ '^[A-Za-z0-9_.-]{1,64}$'", name="code_format"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    metric: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    jurisdiction: Mapped[str] = mapped_column(String(12), server_default=text("'all'"))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    target: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime] = _now()
+
+
+__all__ = ["BaselineStock", "PlanTarget", "TalentCell", "TalentSpell"]
