@@ -20,6 +20,7 @@ from api.controllers.completions import CompletionController
 from api.controllers.courses import CourseController
 from api.controllers.ledger_log import CertificateLedgerController, LedgerController
 from api.controllers.ops import OpsController
+from api.controllers.stats import BaselineController, PlanController, StatsController
 from api.controllers.trainees import TraineeController
 from api.controllers.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_principal, provide_session, runtime
@@ -83,6 +84,9 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             OpsController,
+            StatsController,
+            PlanController,
+            BaselineController,
             InstitutionController,
             BureauKeyController,
             CourseController,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -61,6 +63,18 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     migrate.upgrade(_url(settings), revision)
     click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+
+
+@db.command("app-role")
+@click.argument("role")
+def db_app_role(role: str) -> None:
+    """Create ROLE for the server: it may write business tables and append to the ledger, but it does not own
+    the log tables, so it can neither rewrite them nor disable their triggers. Run as the tables' owner."""
+    from ledger.db import plain_url
+    from ledger.roles import grant_app_role
+
+    asyncio.run(grant_app_role(plain_url(_url(_settings())), role))
+    click.echo(f"role {role} ready: GRANT {role} TO <login role>, and run the server as that login role")
 
 
 @main.group()
@@ -142,6 +156,25 @@ def audit(checkpoints: tuple[Path, ...]) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@main.command("verify-pdf")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jwks", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="offline: a saved JWKS")
+@click.option("--offline", is_flag=True, help="do not ask the server for the live status")
+def verify_pdf(pdf: Path, jwks: Path | None, offline: bool) -> None:
+    """Decode a certificate PDF's QR codes, verify their signatures and (online) their live status."""
+    from api.verify_pdf import check_pdf
+
+    results = check_pdf(pdf, jwks, online=not offline)
+    if not results:
+        click.echo("no QR code found")
+        sys.exit(1)
+    for r in results:
+        verdict = "signature OK" if r.signature_ok else "SIGNATURE INVALID"
+        live = f", live status: {r.live_status}" if r.live_status else ""
+        click.echo(f"page {r.page}: {verdict}{live}\n  {r.url}\n  {r.detail}")
+    sys.exit(0 if all(r.signature_ok and r.live_status in (None, "valid") for r in results) else 1)
+
+
 @main.command()
 def checkpoint() -> None:
     """Sign a checkpoint over the ledger's current head now, and print it."""
@@ -171,6 +204,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     from ledger import reference_load as ref
 
     settings = _settings()
+    if "LEDGER_PUBLIC_BASE_URL" not in os.environ:  # QR codes then point at this very server
+        settings = replace(settings, public_base_url=f"http://{host}:{port}")
+    if demo and settings.pdf_signing == "none":  # the demo signs its PDFs with a demo certificate
+        settings = replace(settings, pdf_signing="demo")
     url = _url(settings)
     migrate.upgrade(url)
 

@@ -10,7 +10,9 @@ import asyncio
 import base64
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +25,7 @@ from ledger.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = f"ledger_tpl_{os.getpid()}"
+T = TypeVar("T")
 
 
 def _server_url() -> str:
@@ -44,6 +47,13 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code, even where an event loop is already running
+    (Playwright's sync API keeps one in the main thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     return _server_url()
@@ -55,8 +65,8 @@ def template_url(server_url: str) -> Iterator[str]:
     from ledger import reference_load as ref
 
     url = _with_database(server_url, TEMPLATE)
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
+    run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
+    run_async(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
     migrate.upgrade(url)
 
     async def load() -> None:
@@ -67,9 +77,9 @@ def template_url(server_url: str) -> Iterator[str]:
             await session.commit()
         await engine.dispose()
 
-    asyncio.run(load())
+    run_async(load())
     yield url
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)'))
+    run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)'))
 
 
 @pytest.fixture

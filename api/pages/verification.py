@@ -133,7 +133,7 @@ def verification_page(view: Verification, lang: str, path: str, token_ok: bool |
         (text["issued_on"], snapshot.issued_on.isoformat()),
         (text["code"], snapshot.verification_code),
     ]
-    fields = "".join(f"<dt>{escape(str(label))}</dt><dd>{escape(str(value))}</dd>" for label, value in rows)
+    fields = "".join(f'<dt>{escape(str(label))}</dt><dd dir="auto">{escape(str(value))}</dd>' for label, value in rows)
     body = (
         f'<section class="status {view.status}" role="status"><p>{escape(kinds[snapshot.kind])}</p>'
         f"<h1>{escape(status)}</h1>{detail}</section>{token}<dl>{fields}</dl>"

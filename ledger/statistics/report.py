@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ledger import clock
@@ -66,12 +67,13 @@ def publish_count(value: object, k: int) -> int | None:
     return ((value + k // 2) // k) * k
 
 
-def published(report: Report, k: int = PUBLISH_K, rates: dict[str, tuple[str, str]] | None = None) -> Report:
+def published(
+    report: Report, k: int = PUBLISH_K, *, counts: Sequence[str], rates: dict[str, tuple[str, str]] | None = None
+) -> Report:
     """The report safe to publish: small cells suppressed, every count rounded to base k (so that the difference
     of any two published figures is a multiple of k and never reveals fewer than k persons exactly), and rates
     recomputed from the rounded counts. Dates are whole months (see `publishable_period`)."""
     rates = rates or {}
-    counts = [name for name in report.units if name not in rates]
 
     def treat(row: dict[str, object]) -> dict[str, object]:
         out = dict(row)

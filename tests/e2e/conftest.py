@@ -76,14 +76,12 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def empty_database(server_url: str) -> Iterator[str]:
-    import asyncio
-
-    from tests.conftest import _admin
+    from tests.conftest import _admin, run_async
 
     name = f"ledger_e2e_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    run_async(_admin(server_url, f'CREATE DATABASE "{name}"'))
     yield _with_database(server_url, name)
-    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +99,38 @@ def server(empty_database: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield Server(base, keys, empty_database, log, process, env)
     finally:
         stop_server(process)
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium from the system (Debian's package), driven by Playwright. Skips where there is none,
+    except in CI, which installs it and must run these tests."""
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Chromium (apt-get install chromium)")
+        pytest.skip("no Chromium installed")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

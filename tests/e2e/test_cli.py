@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 
 import asyncpg
 
 from ledger.db import plain_url
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_async
 from tests.e2e.conftest import Server
 
 
@@ -37,7 +36,7 @@ def test_audit_passes_then_fails_after_tampering(server: Server, tmp_path) -> No
         finally:
             await conn.close()
 
-    asyncio.run(tamper())
+    run_async(tamper())
     caught = ledger(server, "audit")
     assert caught.returncode == 1
     assert "differs from what ledger entry" in caught.stdout
@@ -50,3 +49,25 @@ def test_keys_create_prints_a_key_once(server: Server) -> None:
     assert created.stdout.strip().startswith("ldg_bur_")
     refused = ledger(server, "keys", "create", "--kind", "bureau", "--region", "110000")
     assert refused.returncode != 0
+
+
+def test_verify_pdf_checks_the_signature_and_the_live_status(server: Server, tmp_path) -> None:
+    import httpx
+
+    school = {"Authorization": f"Bearer {server.keys['institution XJ-EVAL-01']}"}
+    listed = httpx.get(f"{server.base}/api/v1/certificates", params={"status": "valid"}, headers=school).json()
+    skill = next(c for c in listed["items"] if c["kind"] == "skill_level")
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(httpx.get(f"{server.base}/api/v1/certificates/{skill['number']}/pdf", headers=school).content)
+    checked = ledger(server, "verify-pdf", str(pdf))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "signature OK, live status: valid" in checked.stdout
+    revoked = httpx.post(f"{server.base}/api/v1/certificates/{skill['number']}/revoke", json={"reason": "测试"},
+                         headers=school)  # fmt: skip
+    assert revoked.status_code == 200
+    after = ledger(server, "verify-pdf", str(pdf))
+    assert after.returncode == 1 and "live status: revoked" in after.stdout
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(httpx.get(f"{server.base}/.well-known/jwks.json").text)
+    offline = ledger(server, "verify-pdf", "--offline", "--jwks", str(jwks), str(pdf))
+    assert offline.returncode == 0 and "signature OK" in offline.stdout

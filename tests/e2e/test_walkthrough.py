@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import asyncpg
 import httpx
 
 from ledger.db import plain_url
+from tests.conftest import run_async
 from tests.e2e.conftest import Server
 from tests.factories import id_number
 
@@ -83,7 +83,7 @@ def test_no_id_number_in_plaintext_in_the_database_or_the_logs(server: Server) -
     refused = httpx.post(f"{server.base}/api/v1/completions", json={"items": bad}, headers=school)
     assert refused.status_code == 422
     assert not ID_PATTERN.search(refused.text), "an error echoed the ID number"
-    found = asyncio.run(_scan_database(server.database_url))
+    found = run_async(_scan_database(server.database_url))
     assert found == [], f"ID-like values stored in plaintext: {found[:5]}"
     log = server.log.read_text()
     assert not ID_PATTERN.search(log), "an ID number appears in the server log"

@@ -226,3 +226,27 @@ async def test_audit_catches_an_edited_business_row(world: World) -> None:
     assert report.problems == [
         f"completion:{completion_id} differs from what ledger entry {batch['rows'][1]['ledger_index']} committed to"
     ]
+
+
+async def test_an_app_role_that_does_not_own_the_log_cannot_rewrite_it(world: World) -> None:
+    from ledger.roles import grant_app_role
+
+    url = plain_url(world.settings.database_url or "")
+    await grant_app_role(url, "ledger_app_test")
+    await register(world, 2)
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL ROLE ledger_app_test")
+            assert await conn.fetchval("SELECT count(*) FROM ledger_entries") > 0
+            for statement in (
+                "ALTER TABLE ledger_entries DISABLE TRIGGER USER",
+                "DELETE FROM ledger_entries",
+                "UPDATE ledger_nodes SET hash = hash",
+            ):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    async with conn.transaction():
+                        await conn.execute(statement)
+            await conn.execute("UPDATE completions SET hours = hours")  # business tables stay writable
+    finally:
+        await conn.close()

@@ -1,0 +1,103 @@
+"""Wire contract of the statistics API: plan and baseline bodies, and the report every figure comes back in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from ledger.statistics.report import Report
+
+Metric = Literal["training_person_times", "training_persons", "talent", "high_skill", "certificates"]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+class PlanIn(Strict):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    metric: Metric
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{5}$")]
+    starts_on: dt.date
+    ends_on: dt.date
+    target: Annotated[int, msgspec.Meta(gt=0, le=10**12)]
+    jurisdiction: Literal["all", "zizhiqu", "bingtuan"] = "all"
+
+
+class PlanOut(msgspec.Struct):
+    code: str
+    name: str
+    metric: str
+    region_code: str
+    jurisdiction: str
+    starts_on: dt.date
+    ends_on: dt.date
+    target: int
+
+
+class BaselineRowIn(Strict):
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{5}$")]
+    level: Annotated[int, msgspec.Meta(ge=0, le=5)]
+    persons: Annotated[int, msgspec.Meta(ge=0, le=10**9)]
+    jurisdiction: Literal["zizhiqu", "bingtuan"] | None = None
+
+
+class BaselineIn(Strict):
+    as_of: dt.date
+    rows: Annotated[list[BaselineRowIn], msgspec.Meta(min_length=1, max_length=10_000)]
+    source: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class BaselineOut(msgspec.Struct):
+    as_of: dt.date
+    rows: int
+
+
+class StatsOut(msgspec.Struct):
+    """One figure, grouped, with everything needed to read it right: rules, dates, scope, baseline, publication."""
+
+    figure: str
+    title: str
+    units: dict[str, str]
+    rules: list[str]
+    region_code: str
+    region_name: str
+    jurisdiction: str
+    basis: str
+    group_by: list[str]
+    as_of: dt.date | None
+    period_from: dt.date | None
+    period_to: dt.date | None
+    baseline_included: bool
+    published: bool
+    k: int | None
+    generated_at: dt.datetime
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: dict[str, Any]
+
+    @classmethod
+    def of(cls, report: Report) -> StatsOut:
+        return cls(
+            figure=report.figure,
+            title=report.title,
+            units=report.units,
+            rules=report.rules,
+            region_code=report.region_code,
+            region_name=report.region_name,
+            jurisdiction=report.jurisdiction,
+            basis=report.basis,
+            group_by=list(report.group_by),
+            as_of=report.as_of,
+            period_from=report.period_from,
+            period_to=report.period_to,
+            baseline_included=report.baseline_included,
+            published=report.published,
+            k=report.k,
+            generated_at=report.generated_at,
+            columns=report.columns,
+            rows=report.rows,
+            total=report.total,
+        )
