@@ -95,8 +95,8 @@ def _languages(path: str) -> str:
 def unknown_page(lang: str) -> str:
     text = LABELS[lang]
     body = (
-        f'<section class="status unknown"><h1>{escape(text["unknown"])}</h1></section>'
-        f'<p class="note">{escape(text["unknown_detail"])}</p>'
+        f'<section class="status unknown"><h1>{escape(str(text["unknown"]))}</h1></section>'
+        f'<p class="note">{escape(str(text["unknown_detail"]))}</p>'
     )
     return _shell(lang, str(text["title"]), body)
 
