@@ -232,5 +232,9 @@ def _describe(settings: Settings) -> str:
     return f"embedded PostgreSQL in {settings.data_dir / 'pg'}"
 
 
+from api.cli_demo import demo as _demo_command  # noqa: E402  (registered after the group exists)
+
+main.add_command(_demo_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -25,15 +25,24 @@ async def qr_signer(session: AsyncSession, vault: PiiVault, public_base: str) ->
         masked_name: str,
         issuer_code: str,
     ) -> str:
-        claims = TokenClaims(
-            code=code,
-            kind=kind,
-            level=level,
-            occupation_code=occupation_code,
-            issued_on=issued_on,
-            masked_name=masked_name,
-            issuer_code=issuer_code,
-        )
-        return qr_url(public_base, code, sign_token(claims, key.private_key, key.kid))
+        # A version-12 Q code holds 296 characters: a long masked name gives way, one character at a time
+        # (阿布都热依* → 阿布都* → 阿*), so the QR always fits; the page shows the full masked name.
+        name = masked_name
+        while True:
+            claims = TokenClaims(
+                code=code,
+                kind=kind,
+                level=level,
+                occupation_code=occupation_code,
+                issued_on=issued_on,
+                masked_name=name,
+                issuer_code=issuer_code,
+            )
+            try:
+                return qr_url(public_base, code, sign_token(claims, key.private_key, key.kid))
+            except ValueError:
+                if len(name) <= 2:
+                    raise
+                name = name[: len(name) - 2] + "*"
 
     return sign

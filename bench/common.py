@@ -27,8 +27,10 @@ import httpx
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the project root
-    sys.path.insert(0, str(ROOT))
+BENCH = ROOT / "bench"
+# `python bench/ledger.py` puts bench/ first on the path, where `ledger` would be that script rather than the
+# package: the project root goes first, bench/ last (so `common` still imports). Import `common` before `ledger`.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, BENCH)] + [str(BENCH)]
 
 from ledger import migrate  # noqa: E402
 from ledger.db import as_asyncpg_url, make_engine, make_sessionmaker, plain_url  # noqa: E402

@@ -135,7 +135,7 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         CREATE TEMP TABLE demo_completions ON COMMIT DROP AS
         SELECT g, d.person_id, d.institution_id, g / $2 AS round,
                2021 + abs(hashint8(g * 3)) % 5 AS year,
-               (abs(hashint8(g * 5)) % 21) AS occ,
+               (abs(hashint8(g * 5)) % (SELECT count(*) FROM occupations)) AS occ,
                CASE WHEN abs(hashint8(g * 11)) % 1000 < 450 THEN 5 WHEN abs(hashint8(g * 11)) % 1000 < 860 THEN 4
                     WHEN abs(hashint8(g * 11)) % 1000 < 960 THEN 3 WHEN abs(hashint8(g * 11)) % 1000 < 990 THEN 2
                     ELSE 1 END AS level,
@@ -152,9 +152,9 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         SELECT c.id, t.id, make_date(dc.year, 1, 1) + dc.day, c.hours,
                dc.round = 0 OR abs(hashint8(dc.g * 17)) % 100 < 90
         FROM demo_completions dc
-        JOIN LATERAL (SELECT code FROM occupations ORDER BY code OFFSET dc.occ LIMIT 1) o ON true
+        CROSS JOIN (SELECT array_agg(code ORDER BY code) AS codes FROM occupations) o
         JOIN courses c ON c.institution_id = dc.institution_id
-                      AND c.code = 'D' || dc.year || '-' || o.code || '-' || dc.level
+                      AND c.code = 'D' || dc.year || '-' || o.codes[dc.occ + 1] || '-' || dc.level
         JOIN trainees t ON t.person_id = dc.person_id AND t.institution_id = dc.institution_id
         ON CONFLICT (course_id, trainee_id) DO NOTHING
         """,
@@ -175,13 +175,13 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
                'demo', '{}'::jsonb
         FROM (
             SELECT cp.id, co.institution_id, co.id AS course_id, t.person_id, co.occupation_code,
-                   co.target_level AS level, cp.completed_on + (cp.id % 20)::int AS issued_on
+                   co.target_level AS level, cp.completed_on + (cp.id % 20)::int AS issued_on,
+                   cp.id = min(cp.id) OVER (PARTITION BY cp.trainee_id) AS first
             FROM completions cp JOIN courses co ON co.id = cp.course_id JOIN trainees t ON t.id = cp.trainee_id
             WHERE co.code LIKE 'D%' AND cp.passed
-              AND (cp.id = (SELECT min(c2.id) FROM completions c2 WHERE c2.trainee_id = cp.trainee_id)
-                   OR abs(hashint8(cp.id * 19)) % 1000 < $1)
         ) x JOIN institutions i ON i.id = x.institution_id
         CROSS JOIN (SELECT coalesce(max(status_index), 0) AS n FROM certificates) base
+        WHERE x.first OR abs(hashint8(x.id * 19)) % 1000 < $1
         """,
         int(scale.extra_certificate_share * 1000),
     )

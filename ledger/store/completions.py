@@ -109,7 +109,7 @@ async def courses_by_code(session: AsyncSession, institution_id: int, codes: Ite
         .join(Occupation, Occupation.code == Course.occupation_code)
         .where(Course.institution_id == institution_id, Course.code.in_(list(codes)))
     )
-    return {row[1]: CourseRef(*row.tuple()) for row in result}  # type: ignore[call-arg]
+    return {row[1]: CourseRef(*row) for row in result}  # type: ignore[call-arg]
 
 
 async def issuer(session: AsyncSession, institution_id: int) -> tuple[Issuer, set[tuple[str, int]]]:

@@ -306,3 +306,13 @@ async def test_certificate_events_are_logged_and_audited(world: World) -> None:
         await conn.close()
     tampered = await audit(plain_url(world.settings.database_url or ""), "skills-ledger.example/xinjiang")
     assert any("certificate:" in p for p in tampered.problems)
+
+
+async def test_a_long_uyghur_name_still_fits_the_qr_code(world: World) -> None:
+    row = completion(1)
+    row["trainee"]["name"] = "阿布都热依木江·阿布都克力木江"
+    await register(world, [row])
+    for certificate in await certificates(world):
+        assert len(certificate["qr_text"]) <= 296
+        jwks = (await world.client.get("/.well-known/jwks.json")).json()["keys"]
+        assert certificate["verification_code"] in independent_verify(certificate["qr_text"].rsplit("/", 1)[1], jwks).values()
