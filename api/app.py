@@ -43,6 +43,10 @@ async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
     """Sign a checkpoint whenever the log has grown by 1,000 entries, or at all for 60 seconds."""
     settings = runtime.settings
     while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.checkpoint_poll_seconds)
+        if stop.is_set():
+            break
         try:
             async with runtime.sessionmaker() as session:
                 if await checkpoint_due(session, settings.checkpoint_every_entries, settings.checkpoint_every_seconds):
@@ -50,8 +54,6 @@ async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
                     await session.commit()
         except Exception as exc:  # the next round tries again; the server keeps serving
             log.warning("checkpoint not made: %s", type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=settings.checkpoint_poll_seconds)
 
 
 def create_app(settings: Settings) -> Litestar:

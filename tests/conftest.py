@@ -67,7 +67,8 @@ def template_url(server_url: str) -> Iterator[str]:
     url = _with_database(server_url, TEMPLATE)
     run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
     run_async(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
-    migrate.upgrade(url)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # Alembic's env runs its own event loop
+        pool.submit(migrate.upgrade, url).result()
 
     async def load() -> None:
         engine = make_engine(url, pool_size=1)

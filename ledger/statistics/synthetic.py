@@ -2,8 +2,9 @@
 
 `xinjiang`: ≈ 3.2 M persons, 9 M completions over 2021–2025 and 5 M skill certificates (≈ 20 % of persons
 high-skill), institutions in every county with prefectures weighted like the real population (南疆四地州 large),
-a few revocations and suspensions. Then the talent timeline and rollup are built with `refresh_talent` in
-chunks — the same code the write path runs. Nothing here is personal data: names and lookups are synthetic.
+a few revocations and suspensions. Then the talent timeline and rollup are rebuilt with `rebuild_talent`
+(the SQL of the write path's `refresh_talent`, in chunks, then the rollup in one pass).
+Nothing here is personal data: names and lookups are synthetic.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.statistics.refresh import refresh_talent
+from ledger.statistics.refresh import rebuild_talent
 from ledger.store import driver
 
 
@@ -200,10 +201,7 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         """,
     )
     started = time.perf_counter()
-    ids = [r[0] for r in await conn.fetch("SELECT id FROM persons WHERE name LIKE '演示%' ORDER BY id")]
-    chunk = 100_000
-    for offset in range(0, len(ids), chunk):
-        await refresh_talent(session, ids[offset : offset + chunk])
+    await rebuild_talent(session)
     timings["talent rollup"] = time.perf_counter() - started
-    say(f"  talent rollup (refresh_talent, {chunk:,} persons a call): {timings['talent rollup']:.1f} s")
+    say(f"  talent rollup (rebuild_talent): {timings['talent rollup']:.1f} s")
     return timings

@@ -114,7 +114,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Chromium from the system (Debian's package), driven by Playwright. Skips where there is none,
     except in CI, which installs it and must run these tests."""

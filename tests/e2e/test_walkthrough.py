@@ -13,6 +13,7 @@ from tests.e2e.conftest import Server
 from tests.factories import id_number
 
 ID_PATTERN = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+HEX = re.compile(r"[0-9a-f]{32,}")  # hashes and commitments may hold long digit runs by chance
 
 
 def test_the_demo_server_prints_its_keys_and_is_ready(server: Server) -> None:

@@ -315,4 +315,7 @@ async def test_a_long_uyghur_name_still_fits_the_qr_code(world: World) -> None:
     for certificate in await certificates(world):
         assert len(certificate["qr_text"]) <= 296
         jwks = (await world.client.get("/.well-known/jwks.json")).json()["keys"]
-        assert certificate["verification_code"] in independent_verify(certificate["qr_text"].rsplit("/", 1)[1], jwks).values()
+        assert (
+            certificate["verification_code"]
+            in independent_verify(certificate["qr_text"].rsplit("/", 1)[1], jwks).values()
+        )
