@@ -18,6 +18,7 @@ from api.controllers.admin import BureauKeyController, InstitutionController
 from api.controllers.certificates import AwardController, CertificateController, CourseCertificatesController
 from api.controllers.completions import CompletionController
 from api.controllers.courses import CourseController
+from api.controllers.dashboard import dashboard_router
 from api.controllers.ledger_log import CertificateLedgerController, LedgerController
 from api.controllers.ops import OpsController
 from api.controllers.stats import BaselineController, PlanController, StatsController
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Litestar:
             CertificateController,
             CourseCertificatesController,
             AwardController,
+            dashboard_router(settings),
             Router(
                 "/",
                 route_handlers=[VerifyPageController, VerifyApiController],

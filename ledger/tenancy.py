@@ -210,3 +210,15 @@ async def principal_for(session: AsyncSession, secret: str) -> Principal | None:
     )
     row = result.first()
     return None if row is None else Principal(row[0], row[1], row[2], row[3])
+
+
+async def principal_by_id(session: AsyncSession, key_id: int) -> Principal | None:
+    """The caller behind an active key, by the key's id: what a signed-in dashboard session keeps (never the secret),
+    so a key revoked after sign-in ends the session on its next request."""
+    result = await session.execute(
+        select(ApiKey.id, ApiKey.kind, ApiKey.institution_id, ApiKey.region_code).where(
+            ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+        )
+    )
+    row = result.first()
+    return None if row is None else Principal(row[0], row[1], row[2], row[3])
