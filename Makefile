@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf $(VENV) .ledger-data

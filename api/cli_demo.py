@@ -12,7 +12,14 @@ from ledger import migrate
 
 @click.command("demo")
 @click.option("--scale", type=click.Choice(["xinjiang", "small"]), default="small", show_default=True)
-def demo(scale: str) -> None:
+@click.option(
+    "--fraction",
+    type=click.FloatRange(0.001, 1.0),
+    default=1.0,
+    show_default=True,
+    help="generate this share of the scale's persons and completions (a machine too small for all)",
+)
+def demo(scale: str, fraction: float) -> None:
     """Generate a synthetic province (xinjiang ≈ 3.2 M persons, 5 M certificates, 9 M completions) with bulk SQL,
     build the talent rollup, and print the time of each phase. Use an empty database."""
     from api.cli import _settings, _url
@@ -31,7 +38,7 @@ def demo(scale: str) -> None:
                 if not await ref.has_reference_data(session):
                     await ref.load_regions(session, ref.shipped_regions())
                     await ref.load_occupations(session, ref.shipped_occupations())
-                timings = await generate(session, SCALES[scale], say=click.echo)
+                timings = await generate(session, SCALES[scale].share(fraction), say=click.echo)
                 started = time.perf_counter()
                 await session.commit()
                 timings["commit"] = time.perf_counter() - started
@@ -39,7 +46,7 @@ def demo(scale: str) -> None:
         finally:
             await engine.dispose()
 
-    click.echo(f"generating the {scale!r} province …")
+    click.echo(f"generating the {scale!r} province{f' at {fraction:.0%}' if fraction < 1 else ''} …")
     started = time.perf_counter()
     timings = asyncio.run(main())
     click.echo(

@@ -210,6 +210,11 @@ class ServerProcess:
                 return int(line.split()[1])
         raise KeyError(field_name)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mib(self) -> float:
         return self._status("VmRSS") / 1024
 

@@ -32,6 +32,7 @@ import msgspec
 from common import (
     COURSE_CODE,
     Secrets,
+    ServerProcess,
     admin_key,
     bearer,
     completion_item,
@@ -159,29 +160,40 @@ def sampling(pid: int, output: Path | None):
 
 
 async def measure(
-    conn: asyncpg.Connection, client: httpx.AsyncClient, key: str, vault: PiiVault, batches: int, size: int
-) -> tuple[list[float], list[float]]:
-    """Alternately: one batch through the API, one batch of other trainees by COPY. Seconds per batch, each."""
+    conn: asyncpg.Connection,
+    client: httpx.AsyncClient,
+    server: ServerProcess,
+    key: str,
+    vault: PiiVault,
+    batches: int,
+    size: int,
+) -> tuple[list[float], list[float], list[float]]:
+    """Alternately: one batch through the API, one batch of other trainees by COPY. Seconds per batch of each,
+    and the server process's CPU seconds per API batch."""
     institution_id, course_id = await conn.fetchrow(
         "SELECT i.id, c.id FROM institutions i JOIN courses c ON c.institution_id = i.id WHERE c.code = $1",
         COURSE_CODE,
     )
     api_s: list[float] = []
     copy_s: list[float] = []
+    cpu_s: list[float] = []
     for b in range(batches):
         body = batch_body(API_SEQ + b * size, size)
         ids = await conn.fetch(
             "SELECT nextval(pg_get_serial_sequence('persons', 'id')) FROM generate_series(1, $1)", size
         )
         ceiling = CopyBatch(vault, [r[0] for r in ids], institution_id, course_id, COPY_SEQ + b * size)
+        cpu_before = server.cpu_seconds()
         api_s.append(await post_batch(client, key, body, size))
+        cpu_s.append(server.cpu_seconds() - cpu_before)
         copy_s.append(await ceiling.copy(conn))
         print(
-            f"batch {b + 1}/{batches}: API {size / api_s[-1]:8,.0f}/s ({api_s[-1]:.2f} s)   "
+            f"batch {b + 1}/{batches}: API {size / api_s[-1]:8,.0f}/s ({api_s[-1]:.2f} s, "
+            f"server CPU {cpu_s[-1]:.2f} s)   "
             f"COPY {size / copy_s[-1]:9,.0f}/s ({copy_s[-1]:.3f} s)",
             flush=True,
         )
-    return api_s, copy_s
+    return api_s, copy_s, cpu_s
 
 
 async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None:
@@ -199,7 +211,7 @@ async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None
                     await post_batch(client, key, batch_body(WARMUP_SEQ, 200), 200)  # start-up costs, not counted
                     rss_ready = server.rss_mib()
                     with sampling(server.process.pid, profile):
-                        api_s, copy_s = await measure(conn, client, key, vault, batches, size)
+                        api_s, copy_s, cpu_s = await measure(conn, client, server, key, vault, batches, size)
                 counts = await conn.fetchrow(
                     "SELECT (SELECT count(*) FROM completions) c, (SELECT size FROM ledger_head) s, "
                     "(SELECT count(*) FROM certificates) k"
@@ -224,6 +236,10 @@ async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None
     )
     print(f"API / COPY ceiling (medians): {api_rate / copy_rate:.3f}")
     print(f"target ≥ {TARGET_PER_SECOND:,}/s end to end: {'met' if api_rate >= TARGET_PER_SECOND else 'MISSED'}")
+    print(
+        f"server process CPU per batch (median): {median(cpu_s):.2f} s of {median(api_s):.2f} s wall "
+        f"({median(cpu_s) / median(api_s):.0%}; the rest is mostly waiting for PostgreSQL)"
+    )
     print(f"server RSS: {rss_ready:.0f} MiB after warm-up, peak {peak:.0f} MiB (VmHWM)")
     print(f"rows at the end: {counts['c']:,} completions, {counts['k']:,} certificates, ledger size {counts['s']:,}")
 

@@ -1,10 +1,14 @@
 """Statistics at provincial scale: the load time of the synthetic province and p50/p95 of /stats/talent shapes.
 
-    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|small] [--rounds 50]
+    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|small] [--rounds 50] [--refresh]
 
 Query shapes run through the same service the endpoint calls (`talent_report`), on random as-of dates, after a
 warm-up; the figures printed are wall-clock per query including the Python roll-up. Compare with the exact
 spells scan of the same date (the brute-force path) to see what the rollup buys on this machine.
+
+`--refresh` also times the write path's statistics maintenance (`refresh_talent`) on 10,000 persons in a rolled-back
+transaction: persons whose certificates did not change, 10,000 new persons with one certificate each from one
+institution on one day (a registration batch), and the same scattered over every institution and 2021–2025.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 # bench/ledger.py would shadow the `ledger` package: import from the project root instead of this folder.
 HERE = Path(__file__).resolve().parent
@@ -27,8 +32,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from ledger.db import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
 from ledger.statistics.dimensions import region_book, resolve_scope  # noqa: E402
+from ledger.statistics.refresh import refresh_talent  # noqa: E402
 from ledger.statistics.synthetic import SCALES, generate  # noqa: E402
 from ledger.statistics.talent import talent_report  # noqa: E402
+from ledger.store import driver  # noqa: E402
 
 SHAPES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("province total", {}, ()),
@@ -44,7 +51,79 @@ SHAPES: list[tuple[str, dict, tuple[str, ...]]] = [
 ]
 
 
-async def main(url: str, load: str | None, rounds: int) -> None:
+# 10,000 new persons, each with a trainee row, a completion and a skill certificate at a demo institution: one
+# institution and one day ($2 = false), or a hashed institution and day over 2021–2025 ($2 = true).
+_NEW_HOLDERS = """
+CREATE TEMP TABLE bench_new ON COMMIT DROP AS
+WITH inst AS (SELECT array_agg(id ORDER BY id) AS ids FROM institutions WHERE code LIKE 'DEMO-%'),
+p AS (
+    INSERT INTO persons (id_lookup, id_masked, name, name_key, sex, birth_date)
+    SELECT sha256(('bench-refresh-' || g)::bytea), '650102********0000', '测' || g, '测' || g,
+           CASE WHEN g % 2 = 0 THEN 'M' ELSE 'F' END, make_date(1966, 1, 1) + (g * 37 % 14000)
+    FROM generate_series(1, $1) g RETURNING id
+)
+SELECT p.id AS person_id, row_number() OVER (ORDER BY p.id) AS n,
+       CASE WHEN $2 THEN inst.ids[1 + abs(hashint8(p.id)) % cardinality(inst.ids)] ELSE inst.ids[1] END
+         AS institution_id,
+       CASE WHEN $2 THEN 2021 + abs(hashint8(p.id * 3)) % 5 ELSE 2025 END AS year,
+       CASE WHEN $2 THEN abs(hashint8(p.id * 5)) % 360 ELSE 100 END AS day,
+       3 + abs(hashint8(p.id * 7)) % 3 AS level
+FROM p CROSS JOIN inst;
+INSERT INTO trainees (id, institution_id, person_id, name, domicile_region_code)
+SELECT gen_random_uuid(), b.institution_id, b.person_id, '测', i.region_code
+FROM bench_new b JOIN institutions i ON i.id = b.institution_id;
+WITH made AS (
+    INSERT INTO completions (course_id, trainee_id, completed_on, hours, passed)
+    SELECT c.id, t.id, make_date(b.year, 1, 1) + b.day::int, c.hours, true
+    FROM bench_new b
+    JOIN courses c ON c.institution_id = b.institution_id AND c.code LIKE 'D' || b.year || '-%-' || b.level
+                  AND c.occupation_code = (SELECT min(code) FROM occupations)
+    JOIN trainees t ON t.person_id = b.person_id AND t.institution_id = b.institution_id
+    RETURNING id, course_id, trainee_id, completed_on
+)
+INSERT INTO certificates (kind, number, verification_code, status_index, institution_id, course_id, completion_id,
+                          person_id, occupation_code, level, issued_on, template_version, snapshot)
+SELECT 'skill_level',
+       'S000065' || i.site_code || to_char(m.completed_on, 'YY') || co.target_level
+         || lpad((900000 + row_number() OVER (PARTITION BY i.site_code, to_char(m.completed_on, 'YY'),
+                                                           co.target_level ORDER BY m.id))::text, 6, '0'),
+       upper(translate(substr(md5('bench-refresh' || m.id), 1, 16), '0189', 'wxyz')),
+       base.n + row_number() OVER (ORDER BY m.id), co.institution_id, co.id, m.id, t.person_id, co.occupation_code,
+       co.target_level, m.completed_on, 'bench', '{}'::jsonb
+FROM made m JOIN courses co ON co.id = m.course_id JOIN trainees t ON t.id = m.trainee_id
+JOIN institutions i ON i.id = co.institution_id
+CROSS JOIN (SELECT coalesce(max(status_index), 0) AS n FROM certificates) base
+"""
+
+
+async def refresh_costs(sessions: Any, persons: int = 10_000) -> None:
+    """Seconds of `refresh_talent` for `persons` persons in three situations, each rolled back."""
+    async with sessions() as session:
+        conn = await driver(session)
+        ids = [r[0] for r in await conn.fetch(
+            "SELECT id FROM persons WHERE id IN (SELECT person_id FROM certificates) ORDER BY hashint8(id) LIMIT $1",
+            persons)]  # fmt: skip
+        started = time.perf_counter()
+        await refresh_talent(session, ids)
+        print(f"refresh_talent, {len(ids):,} unchanged persons: {time.perf_counter() - started:.3f} s")
+        await session.rollback()
+    for label, scattered in (("one institution, one day", False), ("scattered institutions and days", True)):
+        async with sessions() as session:
+            conn = await driver(session)
+            for statement in _NEW_HOLDERS.split(";\n"):
+                await conn.execute(statement, *(() if "$1" not in statement else (persons, scattered)))
+            ids = [r[0] for r in await conn.fetch("SELECT person_id FROM bench_new")]
+            made = await conn.fetchval("SELECT count(*) FROM certificates WHERE template_version = 'bench'")
+            started = time.perf_counter()
+            await refresh_talent(session, ids)
+            print(
+                f"refresh_talent, {len(ids):,} new persons ({made:,} certificates, {label}): "
+                f"{time.perf_counter() - started:.3f} s"
+            )
+            await session.rollback()
+
+
+async def main(url: str, load: str | None, rounds: int, refresh: bool) -> None:
     engine = make_engine(as_asyncpg_url(url), pool_size=2)
     sessions = make_sessionmaker(engine)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -54,11 +133,15 @@ async def main(url: str, load: str | None, rounds: int) -> None:
             await generate(session, SCALES[load])
             await session.commit()
         print(f"load ({load}): {time.perf_counter() - started:.1f} s")
+    if refresh:
+        await refresh_costs(sessions)
     async with sessions() as session:
         book = await region_book(session)
-        counts = (await session.execute(__import__("sqlalchemy").text(
+        counts = await (await driver(session)).fetchrow(
             "SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM certificates), "
-            "(SELECT count(*) FROM completions), (SELECT count(*) FROM talent_cells)"))).one()  # fmt: skip
+            "(SELECT count(*) FROM completions), (SELECT count(*) FROM talent_months) + "
+            "(SELECT count(*) FROM talent_days)"
+        )
         print(
             f"persons {counts[0]:,}  certificates {counts[1]:,}  completions {counts[2]:,}  rollup rows {counts[3]:,}"
         )
@@ -84,5 +167,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--load", choices=sorted(SCALES), help="generate this province first (empty database)")
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--refresh", action="store_true", help="also time refresh_talent on 10,000 persons")
     args = parser.parse_args()
-    asyncio.run(main(os.environ["LEDGER_DATABASE_URL"], args.load, args.rounds))
+    asyncio.run(main(os.environ["LEDGER_DATABASE_URL"], args.load, args.rounds, args.refresh))

@@ -1,171 +1,93 @@
-"""Keeping the talent timeline and its rollup exact: `refresh_talent` recomputes the touched persons, set-based.
+"""Keeping the talent timeline and its rollup exact: `refresh_talent` recomputes the touched persons.
 
-Rules (SPEC §2.1, §2.6):
-- counted kinds: skill_level and legacy_qualification (+ special_ability when the setting says so);
-- a reissue chain (supersedes_id → …) is one certificate, valid from the first certificate's issued_on; its status
-  on a date is the latest status change (other than 'superseded') of any member effective on or before that date;
-- a person is 技能人才 on T when at least one chain is valid on T; the chain with the highest rank (then the earliest
-  start, then the lowest id) decides the person's level, region, domicile, jurisdiction and occupation on T.
+It reads the persons' certificates, status changes and stored spells in four set-based queries, computes the
+spells in Python (`spells.person_spells`), and for the persons whose spells changed replaces them (one DELETE, one
+COPY) and moves the rollup by the difference, aggregated per cell in Python and applied with one multi-row upsert
+per rollup table. A person whose spells did not change costs no write at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.statistics.levels_sql import rank_sql
+from ledger.statistics.spells import CertificateFacts, Spell, person_spells
+from ledger.statistics.tables import CUBE_OCCUPATION, CUBE_PERSON, CUBE_PLACE
 from ledger.store import driver
 
 BASE_KINDS = ("skill_level", "legacy_qualification")
+SPELL_COLUMNS = ("person_id", "valid_from", "valid_to", "certificate_id", "level", "region_code", "domicile_code",
+                 "jurisdiction", "occupation_code", "sex", "birth_year")  # fmt: skip
+
+CellKey = tuple[int, str, str, str, int, str, str, int]
+_NO_DAY = dt.date.min
 
 
 def counted_kinds(count_special_ability: bool = False) -> list[str]:
     return [*BASE_KINDS, "special_ability"] if count_special_ability else list(BASE_KINDS)
 
 
-# Step 1: every valid interval of every counted reissue chain of the persons in $1 (kinds in $2), with what the
-# chain is counted under, into a scratch table (so that step 2 is planned on real row counts).
-_SCRATCH = """
-CREATE TEMP TABLE IF NOT EXISTS talent_valid (
-    person_id bigint, root_id bigint, valid_from date, valid_to date, rank int, start_on date, level smallint,
-    region_code varchar(6), domicile_code varchar(6), jurisdiction varchar(12), occupation_code varchar(10)
-) ON COMMIT DROP
+def month_index(day: dt.date) -> int:
+    """Months counted from year 0: the index `talent_months.first_month` and the query use."""
+    return day.year * 12 + day.month - 1
+
+
+_LOCK_PERSONS = """
+SELECT id, sex, extract(year FROM birth_date)::int AS birth_year
+FROM persons WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
 """
 
-_VALID = f"""
-WITH RECURSIVE chain(root_id, cert_id, depth) AS (
-    SELECT c.id, c.id, 0
-    FROM unnest($1::bigint[]) AS q(person_id) JOIN certificates c ON c.person_id = q.person_id
-    WHERE c.supersedes_id IS NULL AND c.kind = ANY($2::text[])
-  UNION ALL
-    SELECT ch.root_id, c.superseded_by_id, ch.depth + 1
-    FROM chain ch JOIN certificates c ON c.id = ch.cert_id
-    WHERE c.superseded_by_id IS NOT NULL
-),
-head AS (
-    SELECT DISTINCT ON (root_id) root_id, cert_id FROM chain ORDER BY root_id, depth DESC
-),
-chains AS (
-    SELECT h.root_id, r.issued_on AS start_on, r.person_id, c.level, {rank_sql("c.level")} AS rank,
-           c.occupation_code, i.region_code, i.jurisdiction, coalesce(t.domicile_region_code, '') AS domicile_code
-    FROM head h
-    JOIN certificates r ON r.id = h.root_id
-    JOIN certificates c ON c.id = h.cert_id
-    JOIN institutions i ON i.id = c.institution_id
-    LEFT JOIN trainees t ON t.person_id = c.person_id AND t.institution_id = c.institution_id
-),
-events AS (
-    SELECT root_id, start_on AS on_date, 0::bigint AS seq, 'valid'::text AS status FROM chains
-  UNION ALL
-    SELECT ch.root_id, greatest(s.effective_on, k.start_on), s.id, s.status
-    FROM chain ch
-    JOIN chains k ON k.root_id = ch.root_id
-    JOIN certificate_status_changes s ON s.certificate_id = ch.cert_id
-    WHERE s.status <> 'superseded'
-),
-states AS (
-    SELECT root_id, on_date, seq, status,
-           lead(on_date) OVER (PARTITION BY root_id ORDER BY on_date, seq) AS next_on
-    FROM events
-)
-INSERT INTO talent_valid
-SELECT k.person_id, s.root_id, s.on_date, s.next_on, k.rank, k.start_on, coalesce(k.level, 0), k.region_code,
-       k.domicile_code, k.jurisdiction, k.occupation_code
-FROM states s JOIN chains k USING (root_id)
-WHERE s.status = 'valid' AND (s.next_on IS NULL OR s.next_on > s.on_date)
-"""  # noqa: S608 (fixed text)
-
-# Step 2: cut each person's time line at every interval bound; on each piece the top chain decides. Replace the
-# persons' spells by these, and move the rollup by the difference (old spells out, new spells in, netted).
-_PIECES = """
-bounds AS (
-    SELECT person_id, valid_from AS b FROM talent_valid
-  UNION
-    SELECT person_id, valid_to FROM talent_valid WHERE valid_to IS NOT NULL
-),
-pieces AS (
-    SELECT person_id, b AS piece_from, lead(b) OVER (PARTITION BY person_id ORDER BY b) AS piece_to FROM bounds
-),
-top AS (
-    SELECT DISTINCT ON (p.person_id, p.piece_from)
-           p.person_id, p.piece_from, p.piece_to, v.root_id, v.level, v.region_code, v.domicile_code,
-           v.jurisdiction, v.occupation_code
-    FROM pieces p
-    JOIN talent_valid v ON v.person_id = p.person_id AND v.valid_from <= p.piece_from
-                       AND (v.valid_to IS NULL OR v.valid_to > p.piece_from)
-    ORDER BY p.person_id, p.piece_from, v.rank DESC, v.start_on, v.root_id
-),
-new AS (
-    INSERT INTO talent_spells (person_id, valid_from, valid_to, certificate_id, level, region_code, domicile_code,
-                               jurisdiction, occupation_code, sex, birth_year)
-    SELECT t.person_id, t.piece_from, t.piece_to, t.root_id, t.level, t.region_code, t.domicile_code,
-           t.jurisdiction, t.occupation_code, p.sex, extract(year FROM p.birth_date)::smallint
-    FROM top t JOIN persons p ON p.id = t.person_id
-    RETURNING valid_from, valid_to, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
-              birth_year
-)"""
-
-_SPELL_COLUMNS = "level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year"
-
-# Every spell contributes +1 on its first day and -1 on the day after its last; `moves` come from CTEs `old`
-# (sign -1) and `new` (sign +1).
-_MOVES = f"""
-moves AS (
-    SELECT valid_from AS on_date, 1 AS delta, {_SPELL_COLUMNS} FROM new
-  UNION ALL
-    SELECT valid_to, -1, {_SPELL_COLUMNS} FROM new WHERE valid_to IS NOT NULL
-  UNION ALL
-    SELECT valid_from, -1, {_SPELL_COLUMNS} FROM old
-  UNION ALL
-    SELECT valid_to, 1, {_SPELL_COLUMNS} FROM old WHERE valid_to IS NOT NULL
-),
-net AS (
-    SELECT on_date, sum(delta) AS delta, {_SPELL_COLUMNS} FROM moves
-    GROUP BY on_date, {_SPELL_COLUMNS} HAVING sum(delta) <> 0
-)"""  # noqa: S608 (fixed text)
-
-# Rows are sorted by key so that concurrent refreshes lock rollup rows in one order (no deadlock).
-_UPSERT_CELLS = """
-INSERT INTO talent_cells AS tc (cube, basis, grain, period, region_code, jurisdiction, level, occupation_code, sex,
-                                birth_year, persons)
-SELECT g.cube, b.basis, gr.grain,
-       CASE gr.grain WHEN 'Y' THEN date_trunc('year', m.on_date)::date
-                     WHEN 'M' THEN date_trunc('month', m.on_date)::date ELSE m.on_date END,
-       CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END,
-       m.jurisdiction, m.level,
-       CASE WHEN g.cube = 2 THEN m.occupation_code ELSE '' END,
-       CASE WHEN g.cube = 3 THEN m.sex ELSE '' END,
-       CASE WHEN g.cube = 3 THEN m.birth_year ELSE 0 END,
-       sum(m.delta)
-FROM net m
-CROSS JOIN (VALUES (1::smallint), (2::smallint), (3::smallint)) AS g(cube)
-CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
-CROSS JOIN (VALUES ('Y'), ('M'), ('D')) AS gr(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-HAVING sum(m.delta) <> 0
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-ON CONFLICT (cube, basis, grain, period, region_code, jurisdiction, level, occupation_code, sex, birth_year)
-DO UPDATE SET persons = tc.persons + excluded.persons
+# Counted originals and every reissue (a chain's members), with what each is counted under.
+_CERTIFICATES = """
+SELECT c.id, c.person_id, c.kind, c.supersedes_id, c.superseded_by_id, c.issued_on, c.level, c.occupation_code,
+       i.region_code, i.jurisdiction, coalesce(t.domicile_region_code, '') AS domicile_code
+FROM certificates c
+JOIN institutions i ON i.id = c.institution_id
+LEFT JOIN trainees t ON t.person_id = c.person_id AND t.institution_id = c.institution_id
+WHERE c.person_id = ANY($1::bigint[]) AND (c.kind = ANY($2::text[]) OR c.supersedes_id IS NOT NULL)
 """
 
-_REFRESH = f"""
-WITH old AS (
-    DELETE FROM talent_spells WHERE person_id = ANY($1::bigint[])
-    RETURNING valid_from, valid_to, {_SPELL_COLUMNS}
-),
-{_PIECES},
-{_MOVES}
-{_UPSERT_CELLS}
+_CHANGES = """
+SELECT certificate_id, effective_on, id, status FROM certificate_status_changes
+WHERE certificate_id = ANY($1::bigint[]) AND status <> 'superseded'
+"""
+
+_STORED_SPELLS = f"""
+SELECT {", ".join(SPELL_COLUMNS)} FROM talent_spells WHERE person_id = ANY($1::bigint[])
 """  # noqa: S608 (fixed text)
 
-# A rebuild (bulk load, repair): the rollup straight from all spells.
-_REBUILD_CELLS = f"""
-WITH old AS (SELECT NULL::date AS valid_from, NULL::date AS valid_to, {_SPELL_COLUMNS} FROM talent_spells WHERE false),
-new AS (SELECT valid_from, valid_to, {_SPELL_COLUMNS} FROM talent_spells),
-{_MOVES}
-{_UPSERT_CELLS}
+_CELL_UNNEST = """unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
+                 $8::smallint[])"""
+_CELL_COLUMNS = "cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year"
+
+# Rows go in key order so that concurrent refreshes lock rollup rows in one order (no deadlock).
+_UPSERT_MONTHS = f"""
+INSERT INTO talent_months AS t ({_CELL_COLUMNS}, first_month, stock)
+SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, v.f,
+       v.s::int[]
+FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
+                                        birth_year, n)
+JOIN unnest($9::int[], $10::text[]) WITH ORDINALITY AS v(f, s, n) USING (n)
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+ON CONFLICT ({_CELL_COLUMNS}) DO UPDATE
+SET first_month = least(t.first_month, excluded.first_month),
+    stock = talent_stock_add(t.first_month, t.stock, excluded.first_month, excluded.stock)
+"""  # noqa: S608 (fixed text)
+
+_UPSERT_DAYS = f"""
+INSERT INTO talent_days AS t ({_CELL_COLUMNS}, day, persons)
+SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, v.day,
+       v.persons
+FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
+                                        birth_year, n)
+JOIN unnest($9::date[], $10::bigint[]) WITH ORDINALITY AS v(day, persons, n) USING (n)
+ORDER BY 1, 2, 9, 3, 4, 5, 6, 7, 8
+ON CONFLICT (cube, basis, day, region_code, jurisdiction, level, occupation_code, sex, birth_year) DO UPDATE
+SET persons = t.persons + excluded.persons
 """  # noqa: S608 (fixed text)
 
 
@@ -177,43 +99,181 @@ async def refresh_talent(
 
     The person rows are locked (in id order) until commit, so two transactions touching one person take turns and
     the second one recomputes from the first one's committed certificates (READ COMMITTED: a fresh snapshot per
-    statement). Flushes pending ORM changes first; never commits.
+    statement, and the reads below come after the lock). Flushes pending ORM changes first; never commits.
     """
     ids = sorted({int(p) for p in person_ids})
     if not ids:
         return
     await session.flush()
     conn = await driver(session)
+    people = await conn.fetch(_LOCK_PERSONS, ids)
+    new = await _compute(conn, people, counted_kinds(count_special_ability))
+    stored: dict[int, list[Spell]] = defaultdict(list)
+    for r in await conn.fetch(_STORED_SPELLS, ids):
+        stored[r[0]].append(Spell(*r))
+    changed = [p for p in ids if sorted(stored.get(p, ()), key=_order) != sorted(new.get(p, ()), key=_order)]
+    if not changed:
+        return
+    old_spells = [s for p in changed for s in stored.get(p, ())]
+    new_spells = [s for p in changed for s in new.get(p, ())]
+    if old_spells:
+        await conn.execute("DELETE FROM talent_spells WHERE person_id = ANY($1::bigint[])",
+                           [p for p in changed if p in stored])  # fmt: skip
+    if new_spells:
+        await conn.copy_records_to_table("talent_spells", records=new_spells, columns=SPELL_COLUMNS)
+    await _move_rollup(conn, [(s, -1) for s in old_spells] + [(s, 1) for s in new_spells])
+
+
+def _order(s: Spell) -> tuple:
+    return (s.valid_from, s.certificate_id)
+
+
+async def _compute(conn: Any, people: Iterable[Any], kinds: list[str]) -> dict[int, list[Spell]]:
+    """The spells the persons' certificates give now (persons as (id, sex, birth_year) rows)."""
+    people = list(people)
+    ids = [p[0] for p in people]
+    certificates: dict[int, list[CertificateFacts]] = defaultdict(list)
+    for r in await conn.fetch(_CERTIFICATES, ids, kinds):
+        certificates[r[1]].append(CertificateFacts(*r))
+    changes: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
+    certificate_ids = [c.id for held in certificates.values() for c in held]
+    if certificate_ids:
+        for r in await conn.fetch(_CHANGES, certificate_ids):
+            changes[r[0]].append((r[1], r[2], r[3]))
+    return {
+        pid: person_spells(pid, sex, birth_year, certificates[pid], changes, kinds)
+        for pid, sex, birth_year in people
+        if pid in certificates
+    }
+
+
+def _cells(s: Spell) -> tuple[CellKey, ...]:
+    """The rollup cells a spell counts in: three cubes on two bases."""
+    out: list[CellKey] = []
+    for basis, region in (("I", s.region_code), ("D", s.domicile_code)):
+        out.append((CUBE_PLACE, basis, region, s.jurisdiction, s.level, "", "", 0))
+        out.append((CUBE_OCCUPATION, basis, region, s.jurisdiction, s.level, s.occupation_code, "", 0))
+        out.append((CUBE_PERSON, basis, region, s.jurisdiction, s.level, "", s.sex, s.birth_year))
+    return tuple(out)
+
+
+async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
+    """Add each spell's +1 on its first day and −1 on the day after its last (times its sign) to the rollup."""
+    # Net the moves per counted-under values and day first: a batch's persons share few of them.
+    netted: dict[tuple[Spell, dt.date], int] = defaultdict(int)
+    for spell, sign in moves:
+        what = spell._replace(person_id=0, valid_from=_NO_DAY, valid_to=None, certificate_id=0)
+        netted[(what, spell.valid_from)] += sign
+        if spell.valid_to is not None:
+            netted[(what, spell.valid_to)] -= sign
+    days: dict[tuple[CellKey, dt.date], int] = defaultdict(int)
+    for (what, day), n in netted.items():
+        if n:
+            for cell in _cells(what):
+                days[(cell, day)] += n
+    day_rows = sorted((cell, day, n) for (cell, day), n in days.items() if n)
+    if not day_rows:
+        return
+    months: dict[CellKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for cell, day, n in day_rows:
+        months[cell][month_index(day)] += n
+    month_rows: list[tuple[CellKey, int, list[int]]] = []
+    for cell, by_month in months.items():
+        if not any(by_month.values()):
+            continue
+        first, last = min(by_month), max(by_month)
+        running, stock = 0, []
+        for m in range(first, last + 1):
+            running += by_month.get(m, 0)
+            stock.append(running)
+        month_rows.append((cell, first, stock))
+    month_rows.sort()
     await conn.execute(
-        "SELECT 1 FROM (SELECT id FROM persons WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE) locked",
-        ids,
+        _UPSERT_MONTHS,
+        *_columns([r[0] for r in month_rows]),
+        [r[1] for r in month_rows],
+        ["{" + ",".join(map(str, r[2])) + "}" for r in month_rows],
     )
-    await _valid_intervals(conn, ids, count_special_ability)
-    await conn.execute(_REFRESH, ids)
+    await conn.execute(
+        _UPSERT_DAYS, *_columns([r[0] for r in day_rows]), [r[1] for r in day_rows], [r[2] for r in day_rows]
+    )
 
 
-async def _valid_intervals(conn: Any, ids: list[int], count_special_ability: bool) -> None:
-    await conn.execute(_SCRATCH)
-    await conn.execute("DELETE FROM talent_valid")
-    await conn.execute(_VALID, ids, counted_kinds(count_special_ability))
-    await conn.execute("ANALYZE talent_valid")
+def _columns(cells: list[CellKey]) -> list[list[Any]]:
+    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(8)]
 
 
-async def rebuild_talent(session: AsyncSession, *, count_special_ability: bool = False, chunk: int = 100_000) -> None:
+# A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL.
+_SPELL_MOVES = """
+SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
+       birth_year FROM talent_spells
+UNION ALL
+SELECT valid_to, -1, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year
+FROM talent_spells WHERE valid_to IS NOT NULL
+"""
+
+_REBUILD_DAYS = f"""
+INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
+SELECT g.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
+       CASE WHEN g.cube = {CUBE_OCCUPATION} THEN m.occupation_code ELSE '' END,
+       CASE WHEN g.cube = {CUBE_PERSON} THEN m.sex ELSE '' END,
+       CASE WHEN g.cube = {CUBE_PERSON} THEN m.birth_year ELSE 0 END,
+       m.day, sum(m.delta)
+FROM ({_SPELL_MOVES}) m
+CROSS JOIN (VALUES ({CUBE_PLACE}::smallint), ({CUBE_OCCUPATION}::smallint), ({CUBE_PERSON}::smallint)) AS g(cube)
+CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+HAVING sum(m.delta) <> 0
+"""  # noqa: S608 (fixed text)
+
+_REBUILD_MONTHS = f"""
+WITH by_month AS (
+    SELECT {_CELL_COLUMNS}, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m,
+           sum(persons) AS delta
+    FROM talent_days GROUP BY {_CELL_COLUMNS}, 9
+),
+running AS (
+    SELECT {_CELL_COLUMNS}, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
+           min(m) OVER (PARTITION BY {_CELL_COLUMNS}) AS first_month
+    FROM by_month
+    WINDOW w AS (PARTITION BY {_CELL_COLUMNS} ORDER BY m)
+)
+INSERT INTO talent_months ({_CELL_COLUMNS}, first_month, stock)
+SELECT {_CELL_COLUMNS}, first_month, array_agg(stock::int ORDER BY month)
+FROM running CROSS JOIN LATERAL generate_series(m, coalesce(next_m - 1, m)) AS month
+GROUP BY {_CELL_COLUMNS}, first_month
+"""  # noqa: S608 (fixed text)
+
+
+async def rebuild_talent(
+    session: AsyncSession,
+    *,
+    count_special_ability: bool = False,
+    chunk: int = 100_000,
+    say: Any = None,
+) -> None:
     """Recompute every person's spells and the whole rollup (bulk loads, repairs). Takes the tables' locks."""
     await session.flush()
     conn = await driver(session)
-    await conn.execute("LOCK TABLE talent_spells, talent_cells IN EXCLUSIVE MODE")
-    await conn.execute("TRUNCATE talent_spells, talent_cells")
-    ids = [r[0] for r in await conn.fetch("SELECT DISTINCT person_id FROM certificates ORDER BY 1")]
-    for offset in range(0, len(ids), chunk):
-        part = ids[offset : offset + chunk]
-        await _valid_intervals(conn, part, count_special_ability)
-        await conn.execute(_INSERT_SPELLS)
-    await conn.execute(_REBUILD_CELLS)
-
-
-_INSERT_SPELLS = f"""
-WITH {_PIECES}
-SELECT count(*) FROM new
-"""  # noqa: S608 (fixed text)
+    kinds = counted_kinds(count_special_ability)
+    await conn.execute("LOCK TABLE talent_spells, talent_months, talent_days IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_spells, talent_months, talent_days")
+    last = 0
+    while True:
+        people = await conn.fetch(
+            "SELECT id, sex, extract(year FROM birth_date)::int FROM persons WHERE id > $1 ORDER BY id LIMIT $2",
+            last,
+            chunk,
+        )
+        if not people:
+            break
+        last = people[-1][0]
+        spells = [s for held in (await _compute(conn, people, kinds)).values() for s in held]
+        await conn.copy_records_to_table("talent_spells", records=spells, columns=SPELL_COLUMNS)
+        if say is not None:
+            say(f"    spells up to person {last:,}")
+    await conn.execute("ANALYZE talent_spells")
+    await conn.execute(_REBUILD_DAYS)
+    await conn.execute("ANALYZE talent_days")
+    await conn.execute(_REBUILD_MONTHS)
+    await conn.execute("ANALYZE talent_months")

@@ -3,7 +3,7 @@
 `xinjiang`: ≈ 3.2 M persons, 9 M completions over 2021–2025 and 5 M skill certificates (≈ 20 % of persons
 high-skill), institutions in every county with prefectures weighted like the real population (南疆四地州 large),
 a few revocations and suspensions. Then the talent timeline and rollup are rebuilt with `rebuild_talent`
-(the SQL of the write path's `refresh_talent`, in chunks, then the rollup in one pass).
+(the spell computation of the write path's `refresh_talent`, in chunks loaded with COPY, then the rollup in SQL).
 Nothing here is personal data: names and lookups are synthetic.
 """
 
@@ -24,6 +24,13 @@ class Scale:
     persons: int
     completions: int
     extra_certificate_share: float  # of the completions after each person's first (which always certifies)
+
+    def share(self, fraction: float) -> Scale:
+        """The same province with `fraction` of its persons and completions."""
+        if fraction >= 1:
+            return self
+        return Scale(max(1, int(self.persons * fraction)), max(1, int(self.completions * fraction)),
+                     self.extra_certificate_share)  # fmt: skip
 
 
 SCALES = {
@@ -201,7 +208,7 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         """,
     )
     started = time.perf_counter()
-    await rebuild_talent(session)
+    await rebuild_talent(session, say=say)
     timings["talent rollup"] = time.perf_counter() - started
     say(f"  talent rollup (rebuild_talent): {timings['talent rollup']:.1f} s")
     return timings

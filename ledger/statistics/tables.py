@@ -1,10 +1,12 @@
 """Tables of the statistics: each person's talent timeline, the maintained rollup, baseline stock and plan targets.
 
 `talent_spells` holds, per person, the date ranges over which their highest valid skill certificate (and so the
-region, occupation and level they are counted under) stays the same. `talent_cells` is a rollup of those spells as
-*deltas*: +1 in a cell on the day a spell starts, -1 on the day it ends, kept at three grains (year, month, day) so
-that the stock on any date is the sum of few rows. Both are rewritten for the persons touched, in the same
-transaction as the certificate writes (`refresh_talent`).
+region, occupation and level they are counted under) stays the same. The rollup of those spells is kept per cell
+(a cube's dimensions) in two tables: `talent_months`, one row per cell with the stock at every month end in an
+array, and `talent_days`, the cell's change on each day. The stock on T is one array element (the month before T's,
+or T's own month when T is a month end) plus T's month's day changes up to T, so a query reads each cell once plus
+a few day rows. Both are moved for the persons touched, in the same transaction as the certificate writes
+(`refresh_talent`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models import Base, _now
@@ -32,7 +37,6 @@ CUBE_OCCUPATION = 2  # + occupation
 CUBE_PERSON = 3  # + sex and birth year
 CUBES = (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON)
 BASES = ("I", "D")  # the issuing institution's region / the trainee's domicile
-GRAINS = ("Y", "M", "D")  # year, month, day buckets of a delta
 PLAN_METRICS = ("training_person_times", "training_persons", "talent", "high_skill", "certificates")
 
 
@@ -62,27 +66,52 @@ class TalentSpell(Base):
     birth_year: Mapped[int] = mapped_column(SmallInteger)
 
 
-class TalentCell(Base):
-    """A delta of persons in one cell on one period of one grain. Stock at T =
-    Σ year rows before T's year + Σ month rows of T's year before T's month + Σ day rows of T's month up to T."""
+class _CellKey:
+    """The dimensions of a rollup cell: cube, basis ('I' = the issuing institution's region, 'D' = the domicile)
+    and the values the cube keeps ('' / 0 where it keeps none)."""
 
-    __tablename__ = "talent_cells"
+    cube: Mapped[int] = mapped_column(SmallInteger)
+    basis: Mapped[str] = mapped_column(String(1))
+    region_code: Mapped[str] = mapped_column(String(6))
+    jurisdiction: Mapped[str] = mapped_column(String(12))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    occupation_code: Mapped[str] = mapped_column(String(10))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
+
+
+CELL_KEY = ("cube", "basis", "region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year")
+
+
+class TalentMonth(_CellKey, Base):
+    """One rollup cell's persons at the end of every month: `stock[i]` (1-based) is the stock at the end of month
+    `first_month + i - 1` (months counted as year × 12 + month − 1); before `first_month` it is 0 and after the
+    last element it stays the last element (every change of the cell extends the array to its month)."""
+
+    __tablename__ = "talent_months"
     __table_args__ = (
         CheckConstraint("cube IN (1, 2, 3)", name="cube"),
         CheckConstraint("basis IN ('I', 'D')", name="basis"),
-        CheckConstraint("grain IN ('Y', 'M', 'D')", name="grain"),
+        CheckConstraint("cardinality(stock) >= 1", name="stock"),
+        PrimaryKeyConstraint(*CELL_KEY),
     )
 
-    cube: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    basis: Mapped[str] = mapped_column(String(1), primary_key=True)
-    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    period: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    jurisdiction: Mapped[str] = mapped_column(String(12), primary_key=True)
-    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    occupation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    sex: Mapped[str] = mapped_column(String(1), primary_key=True)
-    birth_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    first_month: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[list[int]] = mapped_column(ARRAY(Integer))
+
+
+class TalentDay(_CellKey, Base):
+    """The change of one rollup cell's persons on one day (+1 when a spell starts, −1 on the day after it ends);
+    a date inside a month adds that month's days up to it to the previous month's end stock."""
+
+    __tablename__ = "talent_days"
+    __table_args__ = (
+        CheckConstraint("cube IN (1, 2, 3)", name="cube"),
+        CheckConstraint("basis IN ('I', 'D')", name="basis"),
+        PrimaryKeyConstraint("cube", "basis", "day", *CELL_KEY[2:]),
+    )
+
+    day: Mapped[dt.date] = mapped_column(Date)
     persons: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -129,4 +158,4 @@ class PlanTarget(Base):
     updated_at: Mapped[dt.datetime] = _now()
 
 
-__all__ = ["BaselineStock", "PlanTarget", "TalentCell", "TalentSpell"]
+__all__ = ["BaselineStock", "PlanTarget", "TalentDay", "TalentMonth", "TalentSpell"]

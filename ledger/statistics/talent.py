@@ -1,4 +1,4 @@
-"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_cells`) in a few milliseconds.
+"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_months` + `talent_days`) in milliseconds.
 
 A query picks the smallest cube that holds its dimensions; a combination no cube holds (occupation with gender or
 age) is answered from `talent_spells`, which is exact too, only slower.
@@ -23,6 +23,7 @@ from ledger.statistics.dimensions import (
     year_ends,
 )
 from ledger.statistics.levels_sql import high_skill_codes
+from ledger.statistics.refresh import month_index
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import CUBE_OCCUPATION, CUBE_PERSON, CUBE_PLACE
 from ledger.store import driver
@@ -71,20 +72,33 @@ async def talent_rows(
         cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                        birth_year="c.birth_year")  # fmt: skip
         groups = group_sql(dims, cols, as_of.year, scope.age_bands)
+        # T's stock = the month-end stock of the month before T (of T's own month when T is its last day) plus
+        # the day changes of T's month up to T.
+        month_end = (as_of + dt.timedelta(days=1)).day == 1
+        k = month_index(as_of) - (0 if month_end else 1)
         sql = f"""
+            WITH c AS (
+                SELECT region_code, jurisdiction, level, occupation_code, sex, birth_year,
+                       CASE WHEN $3 < first_month THEN 0
+                            ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
+                FROM talent_months
+                WHERE cube = $1 AND basis = $2 AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+                  AND ($8 = 'all' OR jurisdiction = $8)
+              UNION ALL
+                SELECT region_code, jurisdiction, level, occupation_code, sex, birth_year, persons
+                FROM talent_days
+                WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
+                  AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+                  AND ($8 = 'all' OR jurisdiction = $8)
+            )
             SELECT {", ".join([*groups, ""])}
                    coalesce(sum(c.persons), 0)::bigint AS talent,
                    coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($9::smallint[])), 0)::bigint AS high_skill
-            FROM talent_cells c LEFT JOIN regions rg ON rg.code = c.region_code
-            WHERE c.cube = $1 AND c.basis = $2
-              AND ((c.grain = 'Y' AND c.period < $3) OR (c.grain = 'M' AND c.period >= $3 AND c.period < $4)
-                   OR (c.grain = 'D' AND c.period >= $4 AND c.period <= $5))
-              AND (c.region_code = ANY($6::text[]) OR ($7 AND c.region_code = ''))
-              AND ($8 = 'all' OR c.jurisdiction = $8)
+            FROM c LEFT JOIN regions rg ON rg.code = c.region_code
             {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-        args = [cube, "I" if scope.basis == "institution" else "D", as_of.replace(month=1, day=1),
-                as_of.replace(day=1), as_of, list(scope.region_codes), scope.whole_province, scope.jurisdiction,
-                high]  # fmt: skip
+        args = [cube, "I" if scope.basis == "institution" else "D", k, as_of.replace(day=1),
+                as_of if not month_end else as_of.replace(day=1) - dt.timedelta(days=1), list(scope.region_codes),
+                scope.whole_province, scope.jurisdiction, high]  # fmt: skip
     else:
         cols = Columns(region=f"s.{region_col}", level="s.level", occupation="s.occupation_code", sex="s.sex",
                        birth_year="s.birth_year")  # fmt: skip
