@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -74,6 +75,10 @@ def create_app(settings: Settings) -> Litestar:
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
         )
+        # Everything built so far lives as long as the process: keep it out of the cyclic collector, whose full
+        # passes over ~170,000 start-up objects otherwise stall the event loop for tens of milliseconds (p99).
+        gc.collect()
+        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
         try:
