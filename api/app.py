@@ -33,6 +33,7 @@ from ledger.db import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.pii import PiiVault
 from ledger.settings import Settings
+from ledger.signing_keys import active_key
 
 log = logging.getLogger("api")
 
@@ -75,6 +76,12 @@ def create_app(settings: Settings) -> Litestar:
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
         )
+        # Signing keys exist before the first write, so no request creates (and logs) one while holding the
+        # ledger head: concurrent first registrations cannot deadlock on it.
+        async with app.state.runtime.sessionmaker() as session:
+            for purpose in ("checkpoint", "certificate"):
+                await active_key(session, app.state.runtime.vault, purpose)
+            await session.commit()
         # Everything built so far lives as long as the process: keep it out of the cyclic collector, whose full
         # passes over ~170,000 start-up objects otherwise stall the event loop for tens of milliseconds (p99).
         gc.collect()

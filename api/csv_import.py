@@ -76,7 +76,16 @@ def _level(value: str) -> int:
 
 
 def parse_completions_csv(raw: bytes, max_rows: int) -> list[CompletionIn]:
-    text = decode(raw)
+    try:
+        return _parse(decode(raw), max_rows)
+    except csv.Error as exc:
+        raise InvalidInput(
+            "the CSV file cannot be read",
+            errors=[FieldError("file", "malformed", "the file is not a valid CSV (a cell may be far too long)")],
+        ) from exc
+
+
+def _parse(text: str, max_rows: int) -> list[CompletionIn]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
@@ -85,10 +94,15 @@ def parse_completions_csv(raw: bytes, max_rows: int) -> list[CompletionIn]:
     errors = ErrorCollector()
     for position, title in enumerate(header):
         name = _ALIASES.get(_clean(title).lower())
+        # a header title is echoed only if it cannot be personal data (a file without a header row would
+        # otherwise have its first trainee's ID number sent back)
+        shown = (
+            title if title and not any(c.isdigit() for c in title) and len(title) <= 40 else f"column {position + 1}"
+        )
         if name is None:
-            errors.add(title, "unknown_column", f"column {title!r} is not known")
+            errors.add(shown, "unknown_column", f"column {position + 1} ({shown}) is not a known column")
         elif name in columns:
-            errors.add(title, "duplicate_column", f"column {name} appears twice")
+            errors.add(shown, "duplicate_column", f"column {name} appears twice")
         else:
             columns[name] = position
     for name in REQUIRED:
@@ -119,13 +133,13 @@ def parse_completions_csv(raw: bytes, max_rows: int) -> list[CompletionIn]:
             if cell(name):
                 try:
                     values[name] = _date(cell(name))
-                except ValueError:
-                    errors.add(name, "invalid_date", f"{cell(name)!r} is not a date like 2025-06-30", row)
+                except (ValueError, OverflowError):
+                    errors.add(name, "invalid_date", f"not a date like 2025-06-30 (CSV line {row + 2})", row)
         if cell("hours"):
             try:
                 values["hours"] = int(cell("hours"))
             except ValueError:
-                errors.add("hours", "invalid", f"{cell('hours')!r} is not a whole number of hours", row)
+                errors.add("hours", "invalid", f"not a whole number of hours (CSV line {row + 2})", row)
         passed = cell("passed").lower()
         if passed and passed not in _TRUE | _FALSE:
             errors.add("passed", "invalid", "passed is 是/否 (true/false)", row)
@@ -139,7 +153,7 @@ def parse_completions_csv(raw: bytes, max_rows: int) -> list[CompletionIn]:
                 try:
                     values[name] = float(cell(name))
                 except ValueError:
-                    errors.add(name, "invalid", f"{cell(name)!r} is not a score", row)
+                    errors.add(name, "invalid", f"not a score from 0 to 100 (CSV line {row + 2})", row)
         if len(errors.errors) > before:
             continue
         assessment = None

@@ -6,7 +6,9 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -120,6 +122,32 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return problem_response(exc.status_code, slug, title, detail, headers=exc.headers)
 
 
+def undecodable_body(request: Request, exc: UnicodeDecodeError) -> Response:
+    return problem_response(
+        400, "bad-request", "Bad request", "the request body is not valid UTF-8",
+        [FieldError(field="body", code="encoding", message="send UTF-8 JSON")],
+    )  # fmt: skip
+
+
+def _is_data_error(exc: sqlalchemy.exc.DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception), whichever way the driver adapter wrapped it."""
+    orig = exc.orig
+    return isinstance(getattr(orig, "__cause__", None), asyncpg.DataError) or str(
+        getattr(orig, "sqlstate", "") or ""
+    ).startswith("22")
+
+
+def unstorable_value(request: Request, exc: Exception) -> Response:
+    """A value PostgreSQL cannot store (a NUL character, a number or date out of range). The statement and its
+    values are not echoed."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and not _is_data_error(exc):
+        return unexpected_error(request, exc)
+    return problem_response(
+        400, "bad-request", "Bad request",
+        "a value is out of range or contains a character that cannot be stored (such as NUL)",
+    )  # fmt: skip
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
@@ -129,5 +157,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     LedgerError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    UnicodeDecodeError: undecodable_body,
+    OverflowError: unstorable_value,
+    asyncpg.DataError: unstorable_value,
+    sqlalchemy.exc.DBAPIError: unstorable_value,
     Exception: unexpected_error,
 }

@@ -26,11 +26,11 @@ async def list_certificates(
 
 
 async def course_certificates(session: AsyncSession, institution_id: int, course_code: str) -> list[Certificate]:
-    """Every current certificate of a course (superseded ones are left out: their successors are printed)."""
+    """Every valid certificate of a course, for printing (revoked, suspended and superseded ones are left out)."""
     result = await session.execute(
         select(Certificate)
         .join(Course, Course.id == Certificate.course_id)
-        .where(Course.institution_id == institution_id, Course.code == course_code, Certificate.status != "superseded")
+        .where(Course.institution_id == institution_id, Course.code == course_code, Certificate.status == "valid")
         .order_by(Certificate.number)
     )
     return list(result.scalars())
@@ -84,3 +84,20 @@ async def award_of_certificate(session: AsyncSession, certificate: Certificate) 
         )
     )
     return result.scalar_one_or_none()
+
+
+async def awards_of_certificates(session: AsyncSession, certificates: list[Certificate]) -> dict[int, uuid.UUID]:
+    """The dual award of each listed certificate (a reissued one through its predecessor), in one query."""
+    original = {c.id: c.supersedes_id or c.id for c in certificates}
+    if not original:
+        return {}
+    wanted = list(set(original.values()))
+    rows = await session.execute(
+        select(DualAward.id, DualAward.companion_certificate_id, DualAward.skill_certificate_id).where(
+            DualAward.companion_certificate_id.in_(wanted) | DualAward.skill_certificate_id.in_(wanted)
+        )
+    )
+    by_certificate: dict[int, uuid.UUID] = {}
+    for award_id, companion, skill in rows:
+        by_certificate[companion] = by_certificate[skill] = award_id
+    return {cid: by_certificate[orig] for cid, orig in original.items() if orig in by_certificate}

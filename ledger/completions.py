@@ -219,6 +219,7 @@ async def register_completions(
                 practical,
             )
         )
+    await _check_graduation_numbers(session, institution_id, rows, errors)
     if errors:
         raise InvalidInput(f"{len({e.row for e in errors.errors})} row(s) are invalid", errors=errors.errors)
     if dry_run:
@@ -226,6 +227,27 @@ async def register_completions(
     if sign is None:
         raise ValueError("registering completions needs a QR signer")
     return await _write(session, vault, issuer, rows, sign, public_base)
+
+
+async def _check_graduation_numbers(
+    session: AsyncSession, institution_id: int, rows: list[_Row], errors: ErrorCollector
+) -> None:
+    """A school's graduation numbers are unique: not twice in a batch, not one already recorded for another
+    trainee or course (re-registering the same completion keeps its number)."""
+    wanted = [
+        r for r in rows if r.course.dual_rule == "graduation_skill" and r.item.passed and r.item.graduation_number
+    ]
+    if not wanted:
+        return
+    taken = await store.graduation_numbers(session, institution_id, {r.item.graduation_number or "" for r in wanted})
+    first: dict[str, int] = {}
+    for r in wanted:
+        number = r.item.graduation_number or ""
+        holder = taken.get(number)
+        if holder is not None and holder != (r.course.id, r.id_lookup):
+            errors.add("graduation_number", "taken", "this graduation certificate number is already recorded", r.index)
+        elif first.setdefault(number, r.index) != r.index:
+            errors.add("graduation_number", "duplicate_in_batch", f"the same number as row {first[number]}", r.index)
 
 
 def _check_certifiable(
@@ -269,7 +291,10 @@ def _orders(r: _Row, completion_id: int, person_id: int) -> list[CertificateOrde
         "work_type": course.work_type,
         "course_name": course.name,
         "course_hours": course.hours,
-        "issued_on": item.completed_on,
+        # 发证日期: the later of completion and assessment, so a certificate never predates what earned it
+        "issued_on": max(item.completed_on, item.assessment.assessed_on or item.completed_on)
+        if item.assessment
+        else item.completed_on,
     }
     orders = []
     if course.outcome in ("skill_level", "special_ability"):
@@ -304,7 +329,7 @@ async def _write(
             for r in rows
         ],
     )
-    trainee_ids = await store.upsert_trainees(
+    trainee_ids, moved = await store.upsert_trainees(
         session,
         institution_id,
         [
@@ -370,8 +395,9 @@ async def _write(
     award_events = await issuance.create_awards(session, _awards(new_rows, created, issued))
     indices = await append_events(session, [*events, *certificate_events, *award_events])
     ledger_index = {event.subject_id: idx for event, idx in zip(events, indices, strict=False)}
-    if issued:
-        await refresh_talent(session, {c.person_id for c in issued})
+    affected = {c.person_id for c in issued} | moved  # a new domicile moves a person in the domicile figures
+    if affected:
+        await refresh_talent(session, affected)
     outcomes = []
     for r, row in zip(rows, wanted, strict=True):
         key = (row.course_id, row.trainee_id)

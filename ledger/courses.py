@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +12,9 @@ from ledger.commands import CourseIn
 from ledger.errors import Conflict, ErrorCollector, InvalidInput, NotFound
 from ledger.log.append import Event, append_events
 from ledger.models import Course, Occupation
+
+# Certificate numbers carry a two-digit year of the 2000s; older history is imported as legacy records.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def course_content(course: Course) -> dict[str, object]:
@@ -35,6 +40,9 @@ async def create_course(session: AsyncSession, institution_id: int, data: Course
     occupation = await session.get(Occupation, data.occupation_code)
     if occupation is None:
         errors.add("occupation_code", "unknown_occupation", "not in the occupation catalogue (大典 2022)")
+    for name, day in (("starts_on", data.starts_on), ("ends_on", data.ends_on)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            errors.add(name, "out_of_range", f"dates are between {FIRST_DAY} and {LAST_DAY}")
     if data.ends_on < data.starts_on:
         errors.add("ends_on", "before_start", "the course ends before it starts")
     if not 0 < data.hours <= 10_000:

@@ -53,6 +53,7 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=False,
         isolation_level="READ COMMITTED",
+        hide_parameters=True,  # errors and logs never carry the values bound to a statement
     )
 
 

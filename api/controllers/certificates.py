@@ -97,11 +97,12 @@ class CertificateController(Controller):
         course_code: str | None = None,
         status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> CertificateList:
         found = await reads.list_certificates(db_session, institution_of(principal), course_code, status, limit, offset)
         base = runtime.settings.public_base_url
-        return CertificateList([certificate_out(c, base) for c in found], limit, offset)
+        awards = await reads.awards_of_certificates(db_session, found)
+        return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset)
 
     @get("/{number:str}")
     async def read(self, number: str, db_session: DbSession, principal: Caller, runtime: Shared) -> CertificateOut:
@@ -117,7 +118,7 @@ class CertificateController(Controller):
         return Response(
             pdf,
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{certificate.number}.pdf"'},
+            headers={"Content-Disposition": f'inline; filename="certificate-{certificate.verification_code}.pdf"'},
         )
 
     async def _change(

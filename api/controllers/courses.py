@@ -36,7 +36,7 @@ class CourseController(Controller):
         db_session: DbSession,
         principal: Caller,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> CourseList:
         institution_id = institution_of(principal)
         courses = await list_courses(db_session, institution_id, limit, offset)

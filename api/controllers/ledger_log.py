@@ -93,7 +93,7 @@ class LedgerController(Controller):
         )
 
     @get("/entries/{index:int}")
-    async def entry(self, db_session: DbSession, index: int) -> Response[bytes]:
+    async def entry(self, db_session: DbSession, index: Index) -> Response[bytes]:
         """The exact leaf bytes of entry `index` (canonical JSON, no personal data); leaf hash in a header."""
         found = await reader.entry(db_session, index)
         return Response(

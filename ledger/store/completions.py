@@ -166,10 +166,26 @@ async def upsert_persons(session: AsyncSession, rows: list[PersonRow]) -> dict[b
     return {bytes(r["id_lookup"]): r["id"] for r in found}
 
 
-async def upsert_trainees(session: AsyncSession, institution_id: int, rows: list[TraineeRow]) -> dict[int, uuid.UUID]:
-    """One trainee per (institution, person); a later registration refreshes name, phone and domicile."""
+async def upsert_trainees(
+    session: AsyncSession, institution_id: int, rows: list[TraineeRow]
+) -> tuple[dict[int, uuid.UUID], set[int]]:
+    """One trainee per (institution, person); a later registration refreshes name, phone and domicile.
+
+    Returns the trainee id of each person, and the persons whose recorded domicile changed."""
     unique = sorted({r.person_id: r for r in rows}.values(), key=lambda r: r.person_id)
     conn = await driver(session)
+    before = await conn.fetch(
+        "SELECT person_id, domicile_region_code FROM trainees "
+        "WHERE institution_id = $1 AND person_id = ANY($2::bigint[])",
+        institution_id,
+        [r.person_id for r in unique if r.domicile_region_code is not None],
+    )
+    old = {r["person_id"]: r["domicile_region_code"] for r in before}
+    moved = {
+        r.person_id
+        for r in unique
+        if r.person_id in old and r.domicile_region_code is not None and old[r.person_id] != r.domicile_region_code
+    }
     found = await conn.fetch(
         """
         INSERT INTO trainees (id, institution_id, person_id, name, phone_sealed, domicile_region_code)
@@ -189,7 +205,7 @@ async def upsert_trainees(session: AsyncSession, institution_id: int, rows: list
         [r.phone_sealed for r in unique],
         [r.domicile_region_code for r in unique],
     )
-    return {r["person_id"]: r["id"] for r in found}
+    return {r["person_id"]: r["id"] for r in found}, moved
 
 
 async def insert_completions(
@@ -236,3 +252,19 @@ async def insert_completions(
             values = dict(r)
             existing[(r["course_id"], r["trainee_id"])] = ExistingCompletion(**values)
     return created, existing
+
+
+async def graduation_numbers(
+    session: AsyncSession, institution_id: int, numbers: set[str]
+) -> dict[str, tuple[int, bytes]]:
+    """Which of `numbers` the institution has recorded, with the (course, person lookup hash) they belong to."""
+    conn = await driver(session)
+    rows = await conn.fetch(
+        """
+        SELECT c.number, c.course_id, p.id_lookup FROM certificates c JOIN persons p ON p.id = c.person_id
+        WHERE c.institution_id = $1 AND c.kind = 'graduation' AND c.number = ANY($2::varchar[])
+        """,
+        institution_id,
+        list(numbers),
+    )
+    return {r["number"]: (r["course_id"], bytes(r["id_lookup"])) for r in rows}
