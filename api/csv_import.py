@@ -11,6 +11,7 @@ import io
 import unicodedata
 
 from ledger.commands import AssessmentIn, CompletionIn, TraineeIn
+from ledger.csv_text import decode_csv
 from ledger.errors import ErrorCollector, FieldError, InvalidInput
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -43,19 +44,6 @@ _LEVEL_WORDS = {
 _ALIASES = {unicodedata.normalize("NFKC", alias).strip().lower(): name for name, al in COLUMNS.items() for alias in al}
 
 
-def decode(raw: bytes) -> str:
-    """UTF-8 (BOM or not), else GB18030; anything else is a clear error."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(
-        "the CSV file is neither UTF-8 nor GB18030",
-        errors=[FieldError("file", "encoding", "save the file as UTF-8 or GB18030 (GBK)")],
-    )
-
-
 def _clean(value: str | None) -> str:
     return unicodedata.normalize("NFKC", value or "").strip()
 
@@ -77,7 +65,7 @@ def _level(value: str) -> int:
 
 def parse_completions_csv(raw: bytes, max_rows: int) -> list[CompletionIn]:
     try:
-        return _parse(decode(raw), max_rows)
+        return _parse(decode_csv(raw), max_rows)
     except csv.Error as exc:
         raise InvalidInput(
             "the CSV file cannot be read",

@@ -15,7 +15,7 @@ from ledger.log.append import append_events
 from ledger.models import Course, Institution
 from ledger.names import NameError_, normalize_name
 from ledger.snapshot import CertificateSnapshot
-from ledger.statistics_hook import refresh_talent
+from ledger.statistics import refresh_talent
 
 # action -> (statuses it may start from, status it leaves)
 TRANSITIONS = {

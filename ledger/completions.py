@@ -18,7 +18,7 @@ from ledger.issuance import CertificateOrder, Issuer, QrSigner
 from ledger.log.append import Event, append_events
 from ledger.names import NameError_, name_match_key, normalize_name
 from ledger.pii import PiiVault
-from ledger.statistics_hook import refresh_talent
+from ledger.statistics import refresh_talent
 from ledger.store import completions as store
 
 _GENDERS = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
@@ -70,33 +70,6 @@ def _awards(
         if rule != "none" and companion is not None and skill is not None:
             awards.append((created[(row.course_id, row.trainee_id)], rule, companion, skill))
     return awards
-
-
-def completion_content(
-    course_id: int,
-    trainee_id: uuid.UUID,
-    item_completed_on: dt.date,
-    hours: int,
-    passed: bool,
-    level: int | None,
-    theory: Decimal | None,
-    practical: Decimal | None,
-    assessed_on: dt.date | None,
-    graduation_number: str | None,
-) -> dict[str, object]:
-    """What a completion's ledger commitment covers; `ledger audit` recomputes it from the row."""
-    return {
-        "course_id": course_id,
-        "trainee_id": str(trainee_id),
-        "completed_on": item_completed_on.isoformat(),
-        "hours": hours,
-        "passed": passed,
-        "assessment_level": level,
-        "theory_score": None if theory is None else f"{theory:.2f}",
-        "practical_score": None if practical is None else f"{practical:.2f}",
-        "assessed_on": None if assessed_on is None else assessed_on.isoformat(),
-        "graduation_number": graduation_number,
-    }
 
 
 def _score(value: float | None, field: str, row: int, errors: ErrorCollector) -> Decimal | None:
@@ -377,7 +350,7 @@ async def _write(
             subject_type="completion",
             subject_id=str(created[(row.course_id, row.trainee_id)]),
             refs={"course": str(row.course_id), "institution": str(institution_id)},
-            content=completion_content(**row.content_kwargs()),
+            content=row.content(),
             person_id=person_ids[r.id_lookup],
         )
         for r, row in new_rows

@@ -10,22 +10,14 @@ from pathlib import Path
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.csv_text import decode_csv
 from ledger.errors import FieldError, InvalidInput
 from ledger.models import Occupation, Region
 from ledger.reference import iter_occupations, iter_regions, validate_occupation_code
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(f"{path} is neither UTF-8 nor GB18030")
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(decode_csv(path.read_bytes()))))
 
 
 async def load_regions(session: AsyncSession, rows: Iterable[dict[str, object]]) -> int:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, put
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody, Parameter, QueryParameter
 
@@ -49,6 +51,40 @@ From = Annotated[dt.date | None, QueryParameter(name="from", description="first 
 To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
 Output = Annotated[Format, QueryParameter(name="format")]
 PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (never below default)")]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodQuery:
+    """The query every period figure (training, certificates, dual, new high-skill) takes."""
+
+    start: dt.date | None
+    end: dt.date | None
+    region: str | None
+    jurisdiction: str
+    basis: str
+    group_by: list[str] | None
+    age_bands: str | None
+    publish: bool
+    k: int | None
+    output: str
+
+
+def period_query(
+    start: From = None,
+    end: To = None,
+    region: Region = None,
+    jurisdiction: Jurisdiction = "all",
+    basis: Basis = "institution",
+    group_by: GroupBy = None,
+    age_bands: AgeBands = None,
+    publish: bool = False,
+    k: PublishK = None,
+    output: Output = "json",
+) -> PeriodQuery:
+    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, k, output)
+
+
+Period = NamedDependency[PeriodQuery]
 
 
 def key_region(principal: Principal) -> str:
@@ -95,6 +131,7 @@ def render(report: Report, output: str) -> Response:
 class StatsController(Controller):
     path = "/api/v1/stats"
     tags = ["bureau"]
+    dependencies = {"period": Provide(period_query, sync_to_thread=False)}
 
     async def _scoped(
         self,
@@ -121,32 +158,22 @@ class StatsController(Controller):
         db_session: DbSession,
         principal: Principal,
         runtime_k: str | None,
-        *,
-        start: dt.date | None,
-        end: dt.date | None,
-        region: str | None,
-        jurisdiction: str,
-        basis: str,
-        group_by: list[str] | None,
-        age_bands: str | None,
-        publish: bool,
-        k: int | None,
-        output: str,
+        query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
     ) -> Response:
         book, scope, _ = await self._scoped(
-            db_session, principal, region=region, jurisdiction=jurisdiction, basis=basis, include_baseline=False,
-            age_bands=age_bands,
+            db_session, principal, region=query.region, jurisdiction=query.jurisdiction, basis=query.basis,
+            include_baseline=False, age_bands=query.age_bands,
         )  # fmt: skip
-        end = end or clock.today()
-        start = start or end.replace(month=1, day=1)
-        if publish:
+        end = query.end or clock.today()
+        start = query.start or end.replace(month=1, day=1)
+        if query.publish:
             start, end = publishable_period(start, end)
-        report = await build(book, scope, start, end, parse_group_by(group_by or ()))
-        if publish:
-            report = published(report, _threshold(runtime_k, k), counts=counts, rates=rates)
-        return render(report, output)
+        report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
+        if query.publish:
+            report = published(report, _threshold(runtime_k, query.k), counts=counts, rates=rates)
+        return render(report, query.output)
 
     @get("/talent")
     async def talent(
@@ -190,16 +217,7 @@ class StatsController(Controller):
         db_session: DbSession,
         principal: Caller,
         runtime: Shared,
-        start: From = None,
-        end: To = None,
-        region: Region = None,
-        jurisdiction: Jurisdiction = "all",
-        basis: Basis = "institution",
-        group_by: GroupBy = None,
-        age_bands: AgeBands = None,
-        publish: bool = False,
-        k: PublishK = None,
-        output: Output = "json",
+        period: Period,
     ) -> Response:
         """职业技能培训: passed completions in the period, in 人次 and distinct persons."""
 
@@ -207,9 +225,8 @@ class StatsController(Controller):
             return await training_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), start=start, end=end,
-            region=region, jurisdiction=jurisdiction, basis=basis, group_by=group_by, age_bands=age_bands,
-            publish=publish, k=k, output=output, counts=("person_times", "persons"),
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("person_times", "persons"),
         )  # fmt: skip
 
     @get("/certificates")
@@ -218,16 +235,7 @@ class StatsController(Controller):
         db_session: DbSession,
         principal: Caller,
         runtime: Shared,
-        start: From = None,
-        end: To = None,
-        region: Region = None,
-        jurisdiction: Jurisdiction = "all",
-        basis: Basis = "institution",
-        group_by: GroupBy = None,
-        age_bands: AgeBands = None,
-        publish: bool = False,
-        k: PublishK = None,
-        output: Output = "json",
+        period: Period,
     ) -> Response:
         """取证: skill certificates issued in the period (人次, reissues not again) and distinct persons."""
         special = runtime.settings.count_special_ability
@@ -236,9 +244,8 @@ class StatsController(Controller):
             return await certificates_report(db_session, book, scope, a, b, dims, count_special_ability=special)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), start=start, end=end,
-            region=region, jurisdiction=jurisdiction, basis=basis, group_by=group_by, age_bands=age_bands,
-            publish=publish, k=k, output=output, counts=("certificates", "persons"),
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("certificates", "persons"),
         )  # fmt: skip
 
     @get("/dual")
@@ -247,16 +254,7 @@ class StatsController(Controller):
         db_session: DbSession,
         principal: Caller,
         runtime: Shared,
-        start: From = None,
-        end: To = None,
-        region: Region = None,
-        jurisdiction: Jurisdiction = "all",
-        basis: Basis = "institution",
-        group_by: GroupBy = None,
-        age_bands: AgeBands = None,
-        publish: bool = False,
-        k: PublishK = None,
-        output: Output = "json",
+        period: Period,
     ) -> Response:
         """双证: completions of dual courses, awards, complete awards (both certificates valid) and the rate."""
 
@@ -264,9 +262,8 @@ class StatsController(Controller):
             return await dual_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), start=start, end=end,
-            region=region, jurisdiction=jurisdiction, basis=basis, group_by=group_by, age_bands=age_bands,
-            publish=publish, k=k, output=output, counts=("completions", "awards", "complete_awards"),
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("completions", "awards", "complete_awards"),
             rates={"rate": ("complete_awards", "completions")},
         )  # fmt: skip
 
@@ -276,16 +273,7 @@ class StatsController(Controller):
         db_session: DbSession,
         principal: Caller,
         runtime: Shared,
-        start: From = None,
-        end: To = None,
-        region: Region = None,
-        jurisdiction: Jurisdiction = "all",
-        basis: Basis = "institution",
-        group_by: GroupBy = None,
-        age_bands: AgeBands = None,
-        publish: bool = False,
-        k: PublishK = None,
-        output: Output = "json",
+        period: Period,
     ) -> Response:
         """新增高技能人才 in the period under both definitions of SPEC §2.6, labelled (a) and (b)."""
 
@@ -293,9 +281,8 @@ class StatsController(Controller):
             return await new_high_skill_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), start=start, end=end,
-            region=region, jurisdiction=jurisdiction, basis=basis, group_by=group_by, age_bands=age_bands,
-            publish=publish, k=k, output=output, counts=("first_reached", "obtained"),
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("first_reached", "obtained"),
         )  # fmt: skip
 
     @get("/plan-progress")

@@ -21,12 +21,12 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger import merkle
-from ledger.completions import completion_content
 from ledger.courses import course_content
 from ledger.issuance import award_content, certificate_content
 from ledger.log.leaf import commitment, decode_leaf
 from ledger.signed_note import open_note, parse_checkpoint
 from ledger.signing_keys import signing_key_content
+from ledger.store.completions import completion_content
 from ledger.tenancy import institution_content, key_content
 
 CHUNK = 20_000
@@ -206,10 +206,7 @@ async def _courses(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[st
 
 async def _completions(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
     async for r in conn.cursor("SELECT * FROM completions"):
-        yield str(r["id"]), completion_content(
-            r["course_id"], r["trainee_id"], r["completed_on"], r["hours"], r["passed"], r["assessment_level"],
-            r["theory_score"], r["practical_score"], r["assessed_on"], r["graduation_number"],
-        )  # fmt: skip
+        yield str(r["id"]), completion_content(**dict(r))
 
 
 async def _api_keys(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock, merkle
+from ledger.certificate_tables import Certificate
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.append import fetch_nodes
 from ledger.log.tables import LedgerCheckpoint, LedgerEntry, LedgerHead
@@ -140,8 +141,6 @@ async def entries_for(session: AsyncSession, subject_type: str, subject_id: str)
 
 
 async def entries_for_certificate(session: AsyncSession, verification_code: str) -> list[LedgerEntry]:
-    from ledger.certificate_tables import Certificate
-
     found = (
         await session.execute(select(Certificate.id).where(Certificate.verification_code == verification_code))
     ).scalar_one_or_none()

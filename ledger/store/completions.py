@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -64,25 +64,49 @@ class CompletionRow:
     assessed_on: dt.date | None
     graduation_number: str | None
 
-    def content_kwargs(self) -> dict:
-        values = asdict(self)
-        values["item_completed_on"] = values.pop("completed_on")
-        values["level"] = values.pop("assessment_level")
-        values["theory"] = values.pop("theory_score")
-        values["practical"] = values.pop("practical_score")
-        return values
-
-    def content(self) -> tuple:
-        return (
-            self.completed_on,
-            self.hours,
-            self.passed,
-            self.assessment_level,
-            self.theory_score,
-            self.practical_score,
-            self.assessed_on,
-            self.graduation_number,
+    def content(self) -> dict[str, object]:
+        """What this completion's ledger commitment covers (also how re-registrations are compared)."""
+        return completion_content(
+            course_id=self.course_id,
+            trainee_id=self.trainee_id,
+            completed_on=self.completed_on,
+            hours=self.hours,
+            passed=self.passed,
+            assessment_level=self.assessment_level,
+            theory_score=self.theory_score,
+            practical_score=self.practical_score,
+            assessed_on=self.assessed_on,
+            graduation_number=self.graduation_number,
         )
+
+
+def completion_content(
+    *,
+    course_id: int,
+    trainee_id: uuid.UUID,
+    completed_on: dt.date,
+    hours: int,
+    passed: bool,
+    assessment_level: int | None,
+    theory_score: Decimal | None,
+    practical_score: Decimal | None,
+    assessed_on: dt.date | None,
+    graduation_number: str | None,
+    **_other_columns: object,
+) -> dict[str, object]:
+    """The canonical content of a completion row (by column name); `ledger audit` recomputes it from the table."""
+    return {
+        "course_id": course_id,
+        "trainee_id": str(trainee_id),
+        "completed_on": completed_on.isoformat(),
+        "hours": hours,
+        "passed": passed,
+        "assessment_level": assessment_level,
+        "theory_score": None if theory_score is None else f"{theory_score:.2f}",
+        "practical_score": None if practical_score is None else f"{practical_score:.2f}",
+        "assessed_on": None if assessed_on is None else assessed_on.isoformat(),
+        "graduation_number": graduation_number,
+    }
 
 
 @dataclass(frozen=True, slots=True)
