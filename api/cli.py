@@ -93,10 +93,14 @@ def reference_load(regions_csv: Path | None, occupations_csv: Path | None) -> No
     occupations = ref.occupations_from_csv(occupations_csv) if occupations_csv else ref.shipped_occupations()
 
     async def work(session: AsyncSession) -> tuple[int, int]:
-        return await ref.load_regions(session, regions), await ref.load_occupations(session, occupations)
+        from ledger.statistics.refresh import rebuild_rollup
+
+        counts = await ref.load_regions(session, regions), await ref.load_occupations(session, occupations)
+        await rebuild_rollup(session)  # the rollup's prefecture grain follows the region tree
+        return counts
 
     counts = _in_session(_settings(), work)
-    click.echo(f"loaded {counts[0]} regions and {counts[1]} occupations")
+    click.echo(f"loaded {counts[0]} regions and {counts[1]} occupations; statistics rollup rebuilt")
 
 
 @main.group()

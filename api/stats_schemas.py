@@ -55,6 +55,39 @@ class BaselineOut(msgspec.Struct):
     rows: int
 
 
+class LegacyCertificateRowIn(Strict):
+    """One pre-ledger 职业资格证书 of one person."""
+
+    id_number: Annotated[str, msgspec.Meta(max_length=32)]
+    name: Annotated[str, msgspec.Meta(max_length=64)]
+    number: Annotated[str, msgspec.Meta(max_length=32, description="16 digits")]
+    occupation_code: Annotated[str, msgspec.Meta(max_length=16)]
+    issued_on: dt.date
+    issuer_region: Annotated[str, msgspec.Meta(max_length=6, description="GB/T 2260 code of the issuing authority")]
+    level: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    issuer_name: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    domicile_region: Annotated[str, msgspec.Meta(max_length=6)] | None = None
+
+
+class LegacyCertificatesIn(Strict):
+    rows: Annotated[list[LegacyCertificateRowIn], msgspec.Meta(min_length=1, max_length=10_000)]
+    source: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class LegacyRowOut(msgspec.Struct):
+    row: int
+    status: str
+    certificate_id: int
+    verification_code: str
+
+
+class LegacyCertificatesOut(msgspec.Struct):
+    total: int
+    created: int
+    unchanged: int
+    rows: list[LegacyRowOut]
+
+
 class StatsOut(msgspec.Struct):
     """One figure, grouped, with everything needed to read it right: rules, dates, scope, baseline, publication."""
 

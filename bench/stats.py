@@ -3,8 +3,9 @@
     LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|small] [--rounds 50] [--refresh]
 
 Query shapes run through the same service the endpoint calls (`talent_report`), on random as-of dates, after a
-warm-up; the figures printed are wall-clock per query including the Python roll-up. Compare with the exact
-spells scan of the same date (the brute-force path) to see what the rollup buys on this machine.
+warm-up; the figures printed are wall-clock per query including the Python roll-up. The baseline, timed in the same
+run on some of the same dates, is the ledger total counted straight from the spells covering the date (what a
+design without the rollup would do); the run also checks that both give the same total.
 
 `--refresh` also times the write path's statistics maintenance (`refresh_talent`) on 10,000 persons in a rolled-back
 transaction: persons whose certificates did not change, 10,000 new persons with one certificate each from one
@@ -31,8 +32,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 from ledger.db import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
-from ledger.statistics.dimensions import region_book, resolve_scope  # noqa: E402
-from ledger.statistics.refresh import refresh_talent  # noqa: E402
+from ledger.statistics.dimensions import Columns, group_sql, region_book, resolve_scope  # noqa: E402
+from ledger.statistics.refresh import refresh_talent, talent_layers  # noqa: E402
 from ledger.statistics.synthetic import SCALES, generate  # noqa: E402
 from ledger.statistics.talent import talent_report  # noqa: E402
 from ledger.store import driver  # noqa: E402
@@ -48,6 +49,14 @@ SHAPES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("兵团 by level", {"jurisdiction": "bingtuan"}, ("level",)),
     ("domicile basis by prefecture", {"basis": "domicile"}, ("prefecture",)),
     ("yearly trend", {}, ("year",)),
+    ("喀什 by occupation", {"region": "653100"}, ("occupation",)),
+    ("疏附县 by gender × age band", {"region": "653121"}, ("gender", "age_band")),
+    ("by county × level", {}, ("region", "level")),
+    ("by county × gender", {}, ("region", "gender")),
+    ("by occupation × gender", {}, ("occupation", "gender")),
+    ("喀什 by occupation × age band", {"region": "653100"}, ("occupation", "age_band")),
+    ("by prefecture × occupation × gender", {}, ("prefecture", "occupation", "gender")),
+    ("without baseline, by level", {"include_baseline": False}, ("level",)),
 ]
 
 
@@ -123,7 +132,30 @@ async def refresh_costs(sessions: Any, persons: int = 10_000) -> None:
             await session.rollback()
 
 
-async def main(url: str, load: str | None, rounds: int, refresh: bool) -> None:
+async def spells_scan(session: Any, scope: Any, as_of: dt.date, dims: tuple[str, ...]) -> int:
+    """The baseline: the same ledger total counted straight from the spells covering `as_of` (grouped like the
+    query, so the database does the same grouping work), without the rollup."""
+    column = "region_code" if scope.basis == "institution" else "domicile_code"
+    groups = group_sql([d for d in dims if d != "year"],
+                       Columns(region=f"s.{column}", level="s.level", occupation="s.occupation_code", sex="s.sex",
+                               birth_year="s.birth_year"), as_of.year, scope.age_bands)  # fmt: skip
+    rows = await (await driver(session)).fetch(
+        f"""
+        SELECT {", ".join([*groups, ""])} count(*) AS n
+        FROM talent_spells s LEFT JOIN regions rg ON rg.code = s.{column}
+        WHERE s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1) AND s.layer = ANY($5::text[])
+          AND (s.{column} = ANY($2::text[]) OR ($3 AND s.{column} = '')) AND ($4 = 'all' OR s.jurisdiction = $4)
+        {f"GROUP BY {', '.join(str(i + 1) for i in range(len(groups)))}" if groups else ""}""",
+        as_of,
+        list(scope.region_codes),
+        scope.whole_province,
+        scope.jurisdiction,
+        talent_layers(scope.include_baseline),
+    )
+    return sum(r["n"] for r in rows)
+
+
+async def main(url: str, load: str | None, rounds: int, refresh: bool, scan_rounds: int) -> None:
     engine = make_engine(as_asyncpg_url(url), pool_size=2)
     sessions = make_sessionmaker(engine)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -146,19 +178,25 @@ async def main(url: str, load: str | None, rounds: int, refresh: bool) -> None:
             f"persons {counts[0]:,}  certificates {counts[1]:,}  completions {counts[2]:,}  rollup rows {counts[3]:,}"
         )
         rng = random.Random(7)
-        print(f"{'shape':34} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'scan p50':>9} {'ratio':>7}")
         for name, params, dims in SHAPES:
             scope = resolve_scope(book, "650000", **params)
-            times = []
+            times, scans = [], []
             for i in range(rounds + 3):
                 as_of = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randrange(0, 5 * 365))
                 started = time.perf_counter()
                 report = await talent_report(session, book, scope, as_of, dims)
                 if i >= 3:
                     times.append((time.perf_counter() - started) * 1000)
+                if i >= 3 and i % max(1, rounds // scan_rounds) == 0:
+                    started = time.perf_counter()
+                    scanned = await spells_scan(session, scope, as_of, dims)
+                    scans.append((time.perf_counter() - started) * 1000)
+                    assert scanned == report.total["talent"], (name, as_of)  # no aggregate baseline here
             times.sort()
             p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-            print(f"{name:34} {statistics.median(times):8.1f} {p95:8.1f}   (total {report.total['talent']:,})")
+            p50, scan = statistics.median(times), statistics.median(scans)
+            print(f"{name:40} {p50:8.1f} {p95:8.1f} {scan:9.1f} {scan / p50:6.0f}×  (total {report.total['talent']:,})")
         await session.rollback()
     await engine.dispose()
 
@@ -168,5 +206,6 @@ if __name__ == "__main__":
     parser.add_argument("--load", choices=sorted(SCALES), help="generate this province first (empty database)")
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--refresh", action="store_true", help="also time refresh_talent on 10,000 persons")
+    parser.add_argument("--scan-rounds", type=int, default=5, help="rounds of the spells-scan baseline per shape")
     args = parser.parse_args()
-    asyncio.run(main(os.environ["LEDGER_DATABASE_URL"], args.load, args.rounds, args.refresh))
+    asyncio.run(main(os.environ["LEDGER_DATABASE_URL"], args.load, args.rounds, args.refresh, args.scan_rounds))

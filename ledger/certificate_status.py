@@ -92,6 +92,8 @@ async def reissue(
         raise Conflict(f"a {original.status} certificate cannot be reissued")
     if original.kind == "graduation":
         raise RuleViolation("a graduation certificate is the school's own document; the school reissues it")
+    if original.course_id is None or original.completion_id is None:
+        raise RuleViolation("an imported legacy certificate is not reissued by the ledger")
     if not reason.strip():
         raise InvalidInput("a reason is required", errors=[FieldError("reason", "required", "give the reason")])
     old = msgspec.convert(original.snapshot, CertificateSnapshot)

@@ -37,7 +37,18 @@ class Certificate(Base):
         CheckConstraint(f"kind IN {CERTIFICATE_KINDS}", name="kind"),
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("level IS NULL OR level BETWEEN 1 AND 5", name="level"),
-        CheckConstraint("(kind = 'skill_level') = (level IS NOT NULL)", name="level_for_kind"),
+        # a skill certificate always has a level, a legacy 职业资格证书 may (五级 … 一级), other kinds never
+        CheckConstraint(
+            "CASE kind WHEN 'skill_level' THEN level IS NOT NULL WHEN 'legacy_qualification' THEN true "
+            "ELSE level IS NULL END",
+            name="level_for_kind",
+        ),
+        # imported legacy certificates come from no course of the ledger
+        CheckConstraint(
+            "kind = 'legacy_qualification' OR (course_id IS NOT NULL AND completion_id IS NOT NULL)",
+            name="course_for_kind",
+        ),
+        CheckConstraint(r"kind <> 'legacy_qualification' OR number ~ '^[0-9]{16}$'", name="legacy_number_format"),
         CheckConstraint(
             r"kind <> 'skill_level' OR number ~ '^[YS][0-9]{4}[0-9]{2}[0-9]{6}[0-9]{2}[1-5][0-9]{6}$'",
             name="skill_number_format",
@@ -75,8 +86,8 @@ class Certificate(Base):
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     status_index: Mapped[int] = mapped_column(Integer, unique=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
-    completion_id: Mapped[int] = mapped_column(ForeignKey("completions.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"))  # None: imported legacy certificate
+    completion_id: Mapped[int | None] = mapped_column(ForeignKey("completions.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     occupation_code: Mapped[str] = mapped_column(ForeignKey("occupations.code"))
     level: Mapped[int | None] = mapped_column(SmallInteger)

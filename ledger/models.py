@@ -37,7 +37,8 @@ NAMING = {
 }
 
 JURISDICTIONS = ("zizhiqu", "bingtuan")
-INSTITUTION_KINDS = ("training", "technical_school", "evaluator", "enterprise")
+INSTITUTION_KINDS = ("training", "technical_school", "evaluator", "enterprise", "archive")
+ARCHIVE = "archive"  # the issuer of imported legacy certificates, one per region; never has keys
 COURSE_OUTCOMES = ("skill_level", "special_ability", "training")
 DUAL_RULES = ("none", "training_skill", "graduation_skill")
 MODE_TAGS = ("order", "project", "industry_education_evaluation", "skills_light_future")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody, Parameter, QueryParameter
@@ -17,8 +17,17 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 from api.deps import Caller, DbSession, Shared, require_admin
 from api.idempotency import run_write
 from api.stats_export import to_csv, to_xlsx
-from api.stats_schemas import BaselineIn, BaselineOut, PlanIn, PlanOut, StatsOut
-from ledger import clock
+from api.stats_schemas import (
+    BaselineIn,
+    BaselineOut,
+    LegacyCertificatesIn,
+    LegacyCertificatesOut,
+    LegacyRowOut,
+    PlanIn,
+    PlanOut,
+    StatsOut,
+)
+from ledger import clock, legacy
 from ledger.errors import FieldError, InvalidInput
 from ledger.statistics import plans
 from ledger.statistics.dimensions import (
@@ -363,3 +372,29 @@ class BaselineController(Controller):
             return BaselineOut(as_of=data.as_of, rows=count)
 
         return await run_write(request, db_session, principal, work, status_code=200)
+
+    @post("/certificates", status_code=201)
+    async def load_certificates(
+        self,
+        request: Request,
+        data: JSONBody[LegacyCertificatesIn],
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+    ) -> Response[LegacyCertificatesOut]:
+        """Import pre-ledger 职业资格证书 person by person (up to 10,000 per request, all rows or none). Each holder
+        is matched by ID number with the ledger's persons, so talent counts them once; reports include them with
+        the baseline. A number already imported with the same content is `unchanged`; with other content, 409."""
+        require_admin(principal)
+
+        async def work() -> LegacyCertificatesOut:
+            items = [legacy.LegacyCertificateIn(**msgspec.structs.asdict(r)) for r in data.rows]
+            outcomes = await legacy.import_legacy(db_session, runtime.vault, items, data.source)
+            return LegacyCertificatesOut(
+                total=len(outcomes),
+                created=sum(o.status == "created" for o in outcomes),
+                unchanged=sum(o.status == "unchanged" for o in outcomes),
+                rows=[LegacyRowOut(o.row, o.status, o.certificate_id, o.verification_code) for o in outcomes],
+            )
+
+        return await run_write(request, db_session, principal, work, status_code=201)

@@ -93,6 +93,7 @@ class Scope:
     include_baseline: bool = True
     whole_province: bool = False  # a root scope also counts persons of unknown domicile
     age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS
+    region_level: str = "county"  # province | prefecture | county
 
 
 def resolve_scope(
@@ -130,6 +131,7 @@ def resolve_scope(
         include_baseline=include_baseline,
         whole_province=root,
         age_bands=bands,
+        region_level=book.regions[requested].level,
     )
 
 

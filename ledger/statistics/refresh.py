@@ -16,19 +16,34 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
-from ledger.statistics.tables import CUBE_OCCUPATION, CUBE_PERSON, CUBE_PLACE
+from ledger.statistics.tables import (
+    CUBE_ALL,
+    CUBE_OCCUPATION,
+    CUBE_PERSON,
+    CUBE_PLACE,
+    GRAIN_PREFECTURE,
+    GRAIN_PROVINCE,
+    GRAIN_REGION,
+    PROVINCE,
+)
 from ledger.store import driver
 
-BASE_KINDS = ("skill_level", "legacy_qualification")
+LEGACY = "legacy_qualification"  # imported pre-ledger certificates: the person-by-person baseline
+BASE_KINDS = ("skill_level", LEGACY)
 SPELL_COLUMNS = ("person_id", "valid_from", "valid_to", "certificate_id", "level", "region_code", "domicile_code",
-                 "jurisdiction", "occupation_code", "sex", "birth_year")  # fmt: skip
+                 "jurisdiction", "occupation_code", "sex", "birth_year", "layer")  # fmt: skip
 
-CellKey = tuple[int, str, str, str, int, str, str, int]
+CellKey = tuple[int, str, str, str, int, str, str, int, str]
 _NO_DAY = dt.date.min
 
 
 def counted_kinds(count_special_ability: bool = False) -> list[str]:
     return [*BASE_KINDS, "special_ability"] if count_special_ability else list(BASE_KINDS)
+
+
+def talent_layers(include_baseline: bool) -> list[str]:
+    """The spell / rollup layers a report reads (spells.py): with or without the legacy certificates."""
+    return ["B", "A"] if include_baseline else ["B", "L"]
 
 
 def month_index(day: dt.date) -> int:
@@ -61,18 +76,18 @@ SELECT {", ".join(SPELL_COLUMNS)} FROM talent_spells WHERE person_id = ANY($1::b
 """  # noqa: S608 (fixed text)
 
 _CELL_UNNEST = """unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
-                 $8::smallint[])"""
-_CELL_COLUMNS = "cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year"
+                 $8::smallint[], $9::text[])"""
+_CELL_COLUMNS = "cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer"
 
 # Rows go in key order so that concurrent refreshes lock rollup rows in one order (no deadlock).
 _UPSERT_MONTHS = f"""
 INSERT INTO talent_months AS t ({_CELL_COLUMNS}, first_month, stock)
-SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, v.f,
-       v.s::int[]
+SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, k.layer,
+       v.f, v.s::int[]
 FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
-                                        birth_year, n)
-JOIN unnest($9::int[], $10::text[]) WITH ORDINALITY AS v(f, s, n) USING (n)
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
+                                        birth_year, layer, n)
+JOIN unnest($10::int[], $11::text[]) WITH ORDINALITY AS v(f, s, n) USING (n)
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ON CONFLICT ({_CELL_COLUMNS}) DO UPDATE
 SET first_month = least(t.first_month, excluded.first_month),
     stock = talent_stock_add(t.first_month, t.stock, excluded.first_month, excluded.stock)
@@ -80,13 +95,13 @@ SET first_month = least(t.first_month, excluded.first_month),
 
 _UPSERT_DAYS = f"""
 INSERT INTO talent_days AS t ({_CELL_COLUMNS}, day, persons)
-SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, v.day,
-       v.persons
+SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, k.layer,
+       v.day, v.persons
 FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
-                                        birth_year, n)
-JOIN unnest($9::date[], $10::bigint[]) WITH ORDINALITY AS v(day, persons, n) USING (n)
-ORDER BY 1, 2, 9, 3, 4, 5, 6, 7, 8
-ON CONFLICT (cube, basis, day, region_code, jurisdiction, level, occupation_code, sex, birth_year) DO UPDATE
+                                        birth_year, layer, n)
+JOIN unnest($10::date[], $11::bigint[]) WITH ORDINALITY AS v(day, persons, n) USING (n)
+ORDER BY 1, 2, 10, 3, 4, 5, 6, 7, 8, 9
+ON CONFLICT (cube, basis, day, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer) DO UPDATE
 SET persons = t.persons + excluded.persons
 """  # noqa: S608 (fixed text)
 
@@ -125,7 +140,7 @@ async def refresh_talent(
 
 
 def _order(s: Spell) -> tuple:
-    return (s.valid_from, s.certificate_id)
+    return (s.layer, s.valid_from, s.certificate_id)
 
 
 async def _compute(conn: Any, people: Iterable[Any], kinds: list[str]) -> dict[int, list[Spell]]:
@@ -140,20 +155,36 @@ async def _compute(conn: Any, people: Iterable[Any], kinds: list[str]) -> dict[i
     if certificate_ids:
         for r in await conn.fetch(_CHANGES, certificate_ids):
             changes[r[0]].append((r[1], r[2], r[3]))
-    return {
-        pid: person_spells(pid, sex, birth_year, certificates[pid], changes, kinds)
-        for pid, sex, birth_year in people
-        if pid in certificates
-    }
+    ledger_kinds = [k for k in kinds if k != LEGACY]
+    out: dict[int, list[Spell]] = {}
+    for pid, sex, birth_year in people:
+        held = certificates.get(pid)
+        if not held:
+            continue
+        if any(c.kind == LEGACY for c in held):
+            out[pid] = [*person_spells(pid, sex, birth_year, held, changes, kinds, "A"),
+                        *person_spells(pid, sex, birth_year, held, changes, ledger_kinds, "L")]  # fmt: skip
+        else:
+            out[pid] = person_spells(pid, sex, birth_year, held, changes, kinds)
+    return out
 
 
-def _cells(s: Spell) -> tuple[CellKey, ...]:
-    """The rollup cells a spell counts in: three cubes on two bases."""
+_PREFECTURES = "SELECT code, CASE WHEN level = 'county' THEN parent_code ELSE code END FROM regions"
+
+
+def _cells(s: Spell, prefecture: dict[str, str]) -> tuple[CellKey, ...]:
+    """The rollup cells a spell counts in: three cubes at three grains of region on two bases."""
     out: list[CellKey] = []
-    for basis, region in (("I", s.region_code), ("D", s.domicile_code)):
-        out.append((CUBE_PLACE, basis, region, s.jurisdiction, s.level, "", "", 0))
-        out.append((CUBE_OCCUPATION, basis, region, s.jurisdiction, s.level, s.occupation_code, "", 0))
-        out.append((CUBE_PERSON, basis, region, s.jurisdiction, s.level, "", s.sex, s.birth_year))
+    for basis, recorded in (("I", s.region_code), ("D", s.domicile_code)):
+        for grain, region in ((GRAIN_REGION, recorded), (GRAIN_PREFECTURE, prefecture.get(recorded, recorded)),
+                              (GRAIN_PROVINCE, PROVINCE)):  # fmt: skip
+            out.append((grain + CUBE_PLACE, basis, region, s.jurisdiction, s.level, "", "", 0, s.layer))
+            out.append((grain + CUBE_OCCUPATION, basis, region, s.jurisdiction, s.level, s.occupation_code, "", 0,
+                        s.layer))  # fmt: skip
+            out.append((grain + CUBE_PERSON, basis, region, s.jurisdiction, s.level, "", s.sex, s.birth_year,
+                        s.layer))  # fmt: skip
+            out.append((grain + CUBE_ALL, basis, region, s.jurisdiction, s.level, s.occupation_code, s.sex,
+                        s.birth_year, s.layer))  # fmt: skip
     return tuple(out)
 
 
@@ -167,9 +198,10 @@ async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
         if spell.valid_to is not None:
             netted[(what, spell.valid_to)] -= sign
     days: dict[tuple[CellKey, dt.date], int] = defaultdict(int)
+    prefecture = {r[0]: r[1] for r in await conn.fetch(_PREFECTURES)}
     for (what, day), n in netted.items():
         if n:
-            for cell in _cells(what):
+            for cell in _cells(what, prefecture):
                 days[(cell, day)] += n
     day_rows = sorted((cell, day, n) for (cell, day), n in days.items() if n)
     if not day_rows:
@@ -200,37 +232,53 @@ async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
 
 
 def _columns(cells: list[CellKey]) -> list[list[Any]]:
-    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(8)]
+    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(9)]
 
 
 # A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL.
 _SPELL_MOVES = """
 SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
-       birth_year FROM talent_spells
+       birth_year, layer FROM talent_spells
 UNION ALL
-SELECT valid_to, -1, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year
+SELECT valid_to, -1, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year, layer
 FROM talent_spells WHERE valid_to IS NOT NULL
 """
 
 _REBUILD_DAYS = f"""
 INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
-SELECT g.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
-       CASE WHEN g.cube = {CUBE_OCCUPATION} THEN m.occupation_code ELSE '' END,
-       CASE WHEN g.cube = {CUBE_PERSON} THEN m.sex ELSE '' END,
-       CASE WHEN g.cube = {CUBE_PERSON} THEN m.birth_year ELSE 0 END,
-       m.day, sum(m.delta)
+SELECT c.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
+       CASE WHEN c.cube IN ({CUBE_OCCUPATION}, {CUBE_ALL}) THEN m.occupation_code ELSE '' END,
+       CASE WHEN c.cube IN ({CUBE_PERSON}, {CUBE_ALL}) THEN m.sex ELSE '' END,
+       CASE WHEN c.cube IN ({CUBE_PERSON}, {CUBE_ALL}) THEN m.birth_year ELSE 0 END,
+       m.layer, m.day, sum(m.delta)
 FROM ({_SPELL_MOVES}) m
-CROSS JOIN (VALUES ({CUBE_PLACE}::smallint), ({CUBE_OCCUPATION}::smallint), ({CUBE_PERSON}::smallint)) AS g(cube)
+CROSS JOIN (VALUES ({CUBE_PLACE}::smallint), ({CUBE_OCCUPATION}::smallint), ({CUBE_PERSON}::smallint),
+                   ({CUBE_ALL}::smallint)) AS c(cube)
 CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 HAVING sum(m.delta) <> 0
+ORDER BY 1, 2, 10  -- a date's changes together on disk, as the write path appends them
 """  # noqa: S608 (fixed text)
+
+_REBUILD_COARSER_DAYS = f"""
+INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
+SELECT g.grain + d.cube, d.basis,
+       CASE WHEN g.grain = {GRAIN_PROVINCE} THEN '{PROVINCE}'
+            WHEN r.level = 'county' THEN r.parent_code ELSE d.region_code END,
+       d.jurisdiction, d.level, d.occupation_code, d.sex, d.birth_year, d.layer, d.day, sum(d.persons)
+FROM talent_days d LEFT JOIN regions r ON r.code = d.region_code
+CROSS JOIN (VALUES ({GRAIN_PREFECTURE}), ({GRAIN_PROVINCE})) AS g(grain)
+WHERE d.cube < {GRAIN_PREFECTURE}
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+HAVING sum(d.persons) <> 0
+ORDER BY 1, 2, 10
+"""  # noqa: S608 (fixed text: the coarser grains from the day changes at the recorded region)
 
 _REBUILD_MONTHS = f"""
 WITH by_month AS (
     SELECT {_CELL_COLUMNS}, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m,
            sum(persons) AS delta
-    FROM talent_days GROUP BY {_CELL_COLUMNS}, 9
+    FROM talent_days GROUP BY {_CELL_COLUMNS}, 10
 ),
 running AS (
     SELECT {_CELL_COLUMNS}, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
@@ -243,6 +291,9 @@ SELECT {_CELL_COLUMNS}, first_month, array_agg(stock::int ORDER BY month)
 FROM running CROSS JOIN LATERAL generate_series(m, coalesce(next_m - 1, m)) AS month
 GROUP BY {_CELL_COLUMNS}, first_month
 """  # noqa: S608 (fixed text)
+
+
+REBUILD_ROLLUP = (_REBUILD_DAYS, _REBUILD_COARSER_DAYS, "ANALYZE talent_days", _REBUILD_MONTHS, "ANALYZE talent_months")
 
 
 async def rebuild_talent(
@@ -273,7 +324,14 @@ async def rebuild_talent(
         if say is not None:
             say(f"    spells up to person {last:,}")
     await conn.execute("ANALYZE talent_spells")
-    await conn.execute(_REBUILD_DAYS)
-    await conn.execute("ANALYZE talent_days")
-    await conn.execute(_REBUILD_MONTHS)
-    await conn.execute("ANALYZE talent_months")
+    await rebuild_rollup(session)
+
+
+async def rebuild_rollup(session: AsyncSession) -> None:
+    """Recompute the rollup from the stored spells (after a change of the rollup's shape, or of the regions)."""
+    conn = await driver(session)
+    await conn.execute("LOCK TABLE talent_spells, talent_months, talent_days IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_months, talent_days")
+    await conn.execute("SET LOCAL work_mem = '256MB'")
+    for statement in REBUILD_ROLLUP:
+        await conn.execute(statement)

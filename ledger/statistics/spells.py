@@ -9,6 +9,10 @@
 
 A *spell* is a stretch [valid_from, valid_to) over which that deciding chain stays the same (valid_to None = still
 holds). `refresh.py` feeds this module rows it has read and writes the spells and the rollup it derives.
+
+Legacy 职业资格证书 are the baseline (pre-ledger stock loaded by an administrator), and reports can leave the baseline
+out. A person without one has one timeline, valid for both views (layer B); a person with one has two: with their
+legacy certificates (layer A) and without them (layer L). A report reads layers B + A, or B + L.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class Spell(NamedTuple):
     occupation_code: str
     sex: str
     birth_year: int
+    layer: str = "B"  # B = both views, A = with the baseline's legacy certificates only, L = ledger only
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ def person_spells(
     certificates: Sequence[CertificateFacts],
     changes: Mapping[int, Sequence[tuple[dt.date, int, str]]],
     kinds: Iterable[str],
+    layer: str = "B",
 ) -> list[Spell]:
     """The spells of one person from all their certificates and the non-'superseded' status changes per
     certificate id, in date order. Adjacent stretches decided by the same chain are one spell."""
@@ -117,7 +123,7 @@ def person_spells(
         return []
     if len(chains) == 1:
         only = chains[0]
-        return [_spell(person_id, sex, birth_year, only, f, t) for f, t in only.intervals]
+        return [_spell(person_id, sex, birth_year, only, f, t, layer) for f, t in only.intervals]
     bounds = sorted({b for ch in chains for f, t in ch.intervals for b in (f, t) if b is not None})
     out: list[Spell] = []
     for i, on in enumerate(bounds):
@@ -133,16 +139,22 @@ def person_spells(
         if out and out[-1].certificate_id == best.root_id and out[-1].valid_to == on:
             out[-1] = out[-1]._replace(valid_to=until)
         else:
-            out.append(_spell(person_id, sex, birth_year, best, on, until))
+            out.append(_spell(person_id, sex, birth_year, best, on, until, layer))
     return out
 
 
 def _spell(
-    person_id: int, sex: str, birth_year: int, chain: _Chain, valid_from: dt.date, valid_to: dt.date | None
+    person_id: int,
+    sex: str,
+    birth_year: int,
+    chain: _Chain,
+    valid_from: dt.date,
+    valid_to: dt.date | None,
+    layer: str,
 ) -> Spell:
     head = chain.head
     return Spell(person_id, valid_from, valid_to, chain.root_id, head.level or 0, head.region_code,
-                 head.domicile_code, head.jurisdiction, head.occupation_code, sex, birth_year)  # fmt: skip
+                 head.domicile_code, head.jurisdiction, head.occupation_code, sex, birth_year, layer)  # fmt: skip
 
 
 __all__ = ["CertificateFacts", "Spell", "person_spells"]

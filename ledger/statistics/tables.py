@@ -6,7 +6,10 @@ region, occupation and level they are counted under) stays the same. The rollup 
 array, and `talent_days`, the cell's change on each day. The stock on T is one array element (the month before T's,
 or T's own month when T is a month end) plus T's month's day changes up to T, so a query reads each cell once plus
 a few day rows. Both are moved for the persons touched, in the same transaction as the certificate writes
-(`refresh_talent`).
+(`refresh_talent`). Each spell counts in every cube at three grains of region (as recorded, prefecture, province),
+so a query over the province or a prefecture reads only the cells of that grain. Spells and cells carry a layer
+(spells.py): B for both views, A / L for the timelines of persons holding legacy certificates (the baseline) with
+and without them.
 """
 
 from __future__ import annotations
@@ -31,11 +34,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models import Base, _now
 
-# A rollup cube is one choice of dimensions next to region, jurisdiction and level.
+# A rollup cube is one choice of dimensions next to region, jurisdiction and level ...
 CUBE_PLACE = 1  # region, jurisdiction, level
 CUBE_OCCUPATION = 2  # + occupation
 CUBE_PERSON = 3  # + sex and birth year
-CUBES = (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON)
+CUBE_ALL = 4  # + occupation, sex and birth year
+# ... and one grain of region, so that a query over a large region reads few cells: cube = grain + dimensions.
+GRAIN_REGION = 0  # the region as recorded (a county, or a prefecture / the province for institutions there)
+GRAIN_PREFECTURE = 10  # a county's prefecture (anything else as recorded)
+GRAIN_PROVINCE = 20  # everything in one cell ('650000'), the unknown domicile included
+GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE, GRAIN_PROVINCE)
+CUBES = tuple(g + c for g in GRAINS for c in (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON, CUBE_ALL))
+PROVINCE = "650000"
 BASES = ("I", "D")  # the issuing institution's region / the trainee's domicile
 PLAN_METRICS = ("training_person_times", "training_persons", "talent", "high_skill", "certificates")
 
@@ -48,6 +58,7 @@ class TalentSpell(Base):
     __table_args__ = (
         CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="range"),
         CheckConstraint("level BETWEEN 0 AND 5", name="level"),
+        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
         Index("ix_talent_spells_person_id", "person_id"),
         Index("ix_talent_spells_valid_from", "valid_from"),
     )
@@ -64,6 +75,7 @@ class TalentSpell(Base):
     occupation_code: Mapped[str] = mapped_column(String(10))
     sex: Mapped[str] = mapped_column(String(1))
     birth_year: Mapped[int] = mapped_column(SmallInteger)
+    layer: Mapped[str] = mapped_column(String(1), server_default=text("'B'"))
 
 
 class _CellKey:
@@ -78,9 +90,10 @@ class _CellKey:
     occupation_code: Mapped[str] = mapped_column(String(10))
     sex: Mapped[str] = mapped_column(String(1))
     birth_year: Mapped[int] = mapped_column(SmallInteger)
+    layer: Mapped[str] = mapped_column(String(1), server_default=text("'B'"))
 
 
-CELL_KEY = ("cube", "basis", "region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year")
+CELL_KEY = ("cube", "basis", "region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year", "layer")
 
 
 class TalentMonth(_CellKey, Base):
@@ -90,8 +103,9 @@ class TalentMonth(_CellKey, Base):
 
     __tablename__ = "talent_months"
     __table_args__ = (
-        CheckConstraint("cube IN (1, 2, 3)", name="cube"),
+        CheckConstraint(f"cube IN {CUBES}", name="cube"),
         CheckConstraint("basis IN ('I', 'D')", name="basis"),
+        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
         CheckConstraint("cardinality(stock) >= 1", name="stock"),
         PrimaryKeyConstraint(*CELL_KEY),
     )
@@ -106,8 +120,9 @@ class TalentDay(_CellKey, Base):
 
     __tablename__ = "talent_days"
     __table_args__ = (
-        CheckConstraint("cube IN (1, 2, 3)", name="cube"),
+        CheckConstraint(f"cube IN {CUBES}", name="cube"),
         CheckConstraint("basis IN ('I', 'D')", name="basis"),
+        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
         PrimaryKeyConstraint("cube", "basis", "day", *CELL_KEY[2:]),
     )
 

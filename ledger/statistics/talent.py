@@ -1,7 +1,7 @@
 """技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_months` + `talent_days`) in milliseconds.
 
-A query picks the smallest cube that holds its dimensions; a combination no cube holds (occupation with gender or
-age) is answered from `talent_spells`, which is exact too, only slower.
+A query picks the smallest cube that holds its dimensions and the coarsest grain of region that answers it
+(docs/statistics.md), so it reads few cells whatever the scale.
 """
 
 from __future__ import annotations
@@ -23,9 +23,18 @@ from ledger.statistics.dimensions import (
     year_ends,
 )
 from ledger.statistics.levels_sql import high_skill_codes
-from ledger.statistics.refresh import month_index
+from ledger.statistics.refresh import month_index, talent_layers
 from ledger.statistics.report import Report, rate
-from ledger.statistics.tables import CUBE_OCCUPATION, CUBE_PERSON, CUBE_PLACE
+from ledger.statistics.tables import (
+    CUBE_ALL,
+    CUBE_OCCUPATION,
+    CUBE_PERSON,
+    CUBE_PLACE,
+    GRAIN_PREFECTURE,
+    GRAIN_PROVINCE,
+    GRAIN_REGION,
+    PROVINCE,
+)
 from ledger.store import driver
 
 FIGURES = ("talent", "high_skill")
@@ -45,17 +54,29 @@ RULES = [
     "年龄 = 统计年度 − 出生年份。 / Age = the year of the date minus the birth year.",
 ]
 
-_CUBE_EXTRA = {CUBE_PLACE: set(), CUBE_OCCUPATION: {"occupation"}, CUBE_PERSON: {"sex", "birth_year"}}
+_CUBE_EXTRA = {CUBE_PLACE: set(), CUBE_OCCUPATION: {"occupation"}, CUBE_PERSON: {"sex", "birth_year"},
+               CUBE_ALL: {"occupation", "sex", "birth_year"}}  # fmt: skip
 _NEEDS = {"occupation_group": "occupation", "occupation": "occupation", "gender": "sex", "age_band": "birth_year"}
 
 
-def cube_for(dims: Sequence[str]) -> int | None:
-    """The smallest cube holding every dimension, or None when only the spells can answer."""
+def cube_for(dims: Sequence[str]) -> int:
+    """The smallest cube holding every dimension."""
     needs = {_NEEDS[d] for d in dims if d in _NEEDS}
-    for cube in (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON):
-        if needs <= _CUBE_EXTRA[cube]:
-            return cube
-    return None
+    return next(cube for cube, kept in _CUBE_EXTRA.items() if needs <= kept)
+
+
+def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str], bool]:
+    """The coarsest grain of region that still answers: its region codes to read, and whether the unknown
+    domicile ('') counts."""
+    if "region" in dims:
+        return GRAIN_REGION, list(scope.region_codes), scope.whole_province
+    if scope.whole_province:
+        if "prefecture" in dims or "south4" in dims:
+            return GRAIN_PREFECTURE, list(scope.region_codes), True
+        return GRAIN_PROVINCE, [PROVINCE], False
+    if scope.region_level == "prefecture":
+        return GRAIN_PREFECTURE, [scope.region_code], False
+    return GRAIN_REGION, list(scope.region_codes), False
 
 
 async def talent_rows(
@@ -63,55 +84,46 @@ async def talent_rows(
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
     """Ledger persons on `as_of` grouped by `dims` (no baseline). Each person is in exactly one group."""
     conn = await driver(session)
-    region_col = "region_code" if scope.basis == "institution" else "domicile_code"
     cube = cube_for(dims)
     high = list(high_skill_codes())
+    layers = talent_layers(scope.include_baseline)
     keys = [f"g_{d}" for d in dims]
     group_by = f"GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
-    if cube is not None:
-        cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
-                       birth_year="c.birth_year")  # fmt: skip
-        groups = group_sql(dims, cols, as_of.year, scope.age_bands)
-        # T's stock = the month-end stock of the month before T (of T's own month when T is its last day) plus
-        # the day changes of T's month up to T.
-        month_end = (as_of + dt.timedelta(days=1)).day == 1
-        k = month_index(as_of) - (0 if month_end else 1)
-        sql = f"""
-            WITH c AS (
-                SELECT region_code, jurisdiction, level, occupation_code, sex, birth_year,
-                       CASE WHEN $3 < first_month THEN 0
-                            ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
-                FROM talent_months
-                WHERE cube = $1 AND basis = $2 AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
-                  AND ($8 = 'all' OR jurisdiction = $8)
-              UNION ALL
-                SELECT region_code, jurisdiction, level, occupation_code, sex, birth_year, persons
-                FROM talent_days
-                WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
-                  AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
-                  AND ($8 = 'all' OR jurisdiction = $8)
-            )
-            SELECT {", ".join([*groups, ""])}
-                   coalesce(sum(c.persons), 0)::bigint AS talent,
-                   coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($9::smallint[])), 0)::bigint AS high_skill
-            FROM c LEFT JOIN regions rg ON rg.code = c.region_code
-            {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-        args = [cube, "I" if scope.basis == "institution" else "D", k, as_of.replace(day=1),
-                as_of if not month_end else as_of.replace(day=1) - dt.timedelta(days=1), list(scope.region_codes),
-                scope.whole_province, scope.jurisdiction, high]  # fmt: skip
+    grain, codes, with_unknown = _grain(scope, dims)
+    cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
+                   birth_year="c.birth_year")  # fmt: skip
+    groups = group_sql(dims, cols, as_of.year, scope.age_bands)
+    # T's stock = a month-end stock from the array, moved by the day changes between that month end and T:
+    # the end of the month before T plus T's month's changes up to T, or (from the middle of the month on)
+    # the end of T's month minus its changes after T. Either way at most half a month of day rows.
+    first = as_of.replace(day=1)
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    if (as_of - first) < (last - as_of):
+        k, since, until, sign = month_index(as_of) - 1, first, as_of, 1
     else:
-        cols = Columns(region=f"s.{region_col}", level="s.level", occupation="s.occupation_code", sex="s.sex",
-                       birth_year="s.birth_year")  # fmt: skip
-        groups = group_sql(dims, cols, as_of.year, scope.age_bands)
-        sql = f"""
-            SELECT {", ".join([*groups, ""])}
-                   count(*) AS talent, count(*) FILTER (WHERE s.level = ANY($5::smallint[])) AS high_skill
-            FROM talent_spells s LEFT JOIN regions rg ON rg.code = s.{region_col}
-            WHERE s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1)
-              AND (s.{region_col} = ANY($2::text[]) OR ($3 AND s.{region_col} = ''))
-              AND ($4 = 'all' OR s.jurisdiction = $4)
-            {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-        args = [as_of, list(scope.region_codes), scope.whole_province, scope.jurisdiction, high]
+        k, since, until, sign = month_index(as_of), as_of + dt.timedelta(days=1), last, -1
+    sql = f"""
+        WITH c AS (
+            SELECT region_code, level, occupation_code, sex, birth_year,
+                   CASE WHEN $3 < first_month THEN 0
+                        ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
+            FROM talent_months
+            WHERE cube = $1 AND basis = $2 AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+              AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
+          UNION ALL
+            SELECT region_code, level, occupation_code, sex, birth_year, $11 * persons
+            FROM talent_days
+            WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
+              AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+              AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
+        )
+        SELECT {", ".join([*groups, ""])}
+               coalesce(sum(c.persons), 0)::bigint AS talent,
+               coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($9::smallint[])), 0)::bigint AS high_skill
+        FROM c LEFT JOIN regions rg ON rg.code = c.region_code
+        {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
+    args = [grain + cube, "I" if scope.basis == "institution" else "D", k, since, until, codes, with_unknown,
+            scope.jurisdiction, high, layers, sign]  # fmt: skip
     records = await conn.fetch(sql, *args)
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
@@ -195,9 +207,13 @@ async def talent_report(
             "(the as-of date for its own year)."
         )
     rules.append(
-        "含基线存量（账本建立前的存量，按其统计日起计入，无法细分的维度记为“未知”）。 / Includes the baseline stock."
+        "含基线：导入的历史职业资格证书（逐人，与账本证书按人去重）及汇总基线存量（自其统计日起计入，无法细分的维度记为"
+        "“未知”）。 / Includes the baseline: imported legacy qualification certificates (person by person, a holder "
+        "counted once with their ledger certificates) and aggregate baseline stock (from its date; dimensions it "
+        "does not record are 'unknown')."
         if scope.include_baseline
-        else "不含基线存量，仅账本记录。 / Ledger records only, baseline excluded."
+        else "不含基线（导入的历史职业资格证书、汇总基线存量），仅账本记录。 / Ledger records only: imported legacy "
+        "certificates and aggregate baseline stock are excluded."
     )
     return Report(
         figure="talent",
