@@ -66,13 +66,14 @@ def cube_for(dims: Sequence[str]) -> int:
 
 
 def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str], bool]:
-    """The coarsest grain of region that still answers: its region codes to read, and whether the unknown
-    domicile ('') counts."""
+    """The coarsest grain of region that still answers: its region codes to read (none = all of them), and
+    whether the unknown domicile ('') counts too."""
     if "region" in dims:
-        return GRAIN_REGION, list(scope.region_codes), scope.whole_province
+        # the whole province is every cell of the grain (regions outside Xinjiang are refused on the way in)
+        return GRAIN_REGION, [] if scope.whole_province else list(scope.region_codes), False
     if scope.whole_province:
         if "prefecture" in dims or "south4" in dims:
-            return GRAIN_PREFECTURE, list(scope.region_codes), True
+            return GRAIN_PREFECTURE, [], False
         return GRAIN_PROVINCE, [PROVINCE], False
     if scope.region_level == "prefecture":
         return GRAIN_PREFECTURE, [scope.region_code], False
@@ -108,13 +109,14 @@ async def talent_rows(
                    CASE WHEN $3 < first_month THEN 0
                         ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
             FROM talent_months
-            WHERE cube = $1 AND basis = $2 AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+            WHERE cube = $1 AND basis = $2
+              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
               AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
           UNION ALL
             SELECT region_code, level, occupation_code, sex, birth_year, $11 * persons
             FROM talent_days
             WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
-              AND (region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
+              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
               AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
         )
         SELECT {", ".join([*groups, ""])}

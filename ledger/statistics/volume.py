@@ -22,7 +22,7 @@ from ledger.statistics.dimensions import (
     merge_rows,
 )
 from ledger.statistics.levels_sql import high_skill_codes
-from ledger.statistics.refresh import counted_kinds
+from ledger.statistics.refresh import LEGACY, counted_kinds, talent_layers
 from ledger.statistics.report import Report, rate
 from ledger.store import driver
 
@@ -107,9 +107,10 @@ async def _two_passes(
     figures: Sequence[str],
     book: RegionBook,
 ) -> tuple[list[dict[str, object]], dict[str, object]]:
-    """Grouped rows, and the total from its own query (distinct persons do not add up across groups)."""
+    """Grouped rows, and the total from its own query (distinct persons do not add up across groups). `args[5]`
+    says whether to split records by mode tag; the total counts each record once, so it never does."""
     rows = await _grouped(session, sql, dims, cols, age_year, scope, args, figures)
-    totals = await _grouped(session, sql, (), cols, age_year, scope, args, figures)
+    totals = await _grouped(session, sql, (), cols, age_year, scope, [*args[:5], False, *args[6:]], figures)
     total: dict[str, object] = dict(totals[0][1]) if totals else dict.fromkeys(figures, 0)
     return merge_rows(Labeller(book, tuple(dims)), rows, figures), total
 
@@ -197,7 +198,7 @@ async def certificates_report(
         on_date="c.issued_on",
         mode="m.tag",
     )
-    kinds = counted_kinds(count_special_ability)
+    kinds = [k for k in counted_kinds(count_special_ability) if k != LEGACY]  # imported legacy: the baseline
     sql = _CERTIFICATES.replace("{region_col}", cols.region)
     args = [start, end, list(scope.region_codes), scope.whole_province, scope.jurisdiction, "mode" in dims, kinds]
     rows, total = await _two_passes(session, sql, dims, cols, end.year, scope, args, ("certificates", "persons"), book)
@@ -276,7 +277,7 @@ async def dual_report(
 
 _FIRST_REACHED = """
 WITH firsts AS (
-    SELECT DISTINCT ON (person_id) * FROM talent_spells WHERE level = ANY($7::smallint[])
+    SELECT DISTINCT ON (person_id) * FROM talent_spells WHERE level = ANY($7::smallint[]) AND layer IN ({layers})
     ORDER BY person_id, valid_from
 )
 SELECT {groups} count(*) AS first_reached
@@ -293,12 +294,12 @@ WITH firsts AS (
     JOIN institutions i ON i.id = c.institution_id
     LEFT JOIN trainees t ON t.person_id = c.person_id AND t.institution_id = c.institution_id
     WHERE c.supersedes_id IS NULL AND c.kind = 'skill_level' AND c.level = ANY($7::smallint[])
-      AND c.issued_on BETWEEN $1 AND $2 AND ($5 = 'all' OR i.jurisdiction = $5) AND $6
+      AND c.issued_on BETWEEN $1 AND $2 AND $6
     ORDER BY c.person_id, c.issued_on, c.id
 )
 SELECT {groups} count(*) AS obtained
 FROM firsts s JOIN persons p ON p.id = s.person_id LEFT JOIN regions rg ON rg.code = {region_col}
-WHERE {region}
+WHERE {region} AND ($5 = 'all' OR s.jurisdiction = $5)
 {group_by}
 """
 
@@ -318,7 +319,8 @@ async def new_high_skill_report(
                          birth_year="s.birth_year", on_date="s.valid_from")  # fmt: skip
     cert_cols = Columns(region=region_col, level="s.level", occupation="s.occupation_code", sex="p.sex",
                         birth_year="extract(year FROM p.birth_date)::int", on_date="s.issued_on")  # fmt: skip
-    first_sql = _FIRST_REACHED.replace("{region_col}", region_col)
+    ledger_only = ", ".join(f"'{layer}'" for layer in talent_layers(include_baseline=False))  # flows: no baseline
+    first_sql = _FIRST_REACHED.replace("{region_col}", region_col).replace("{layers}", ledger_only)
     obtained_sql = _OBTAINED.replace("{region_col}", region_col)
     rows = await _grouped(session, first_sql, dims, spell_cols, end.year, scope, args, ("first_reached",))
     rows += await _grouped(session, obtained_sql, dims, cert_cols, end.year, scope, args, ("obtained",))

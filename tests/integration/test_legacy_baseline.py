@@ -117,4 +117,3 @@ async def test_a_legacy_certificate_is_publicly_verifiable(world: World) -> None
     assert page.status_code == 200, page.text
     assert "职业资格证书" in page.text and "有效" in page.text
     assert id_number(1) not in page.text
-
