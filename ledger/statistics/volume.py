@@ -80,7 +80,13 @@ def _report(
         figure=figure,
         title=title,
         units=units,
-        rules=[*rules, _scope_rule(scope), "不含基线（基线仅为人才存量）。 / Baseline not applicable to flows."],
+        rules=[
+            *rules,
+            _scope_rule(scope),
+            "不含基线：导入的历史职业资格证书与汇总基线只计入人才存量，不计入期间流量。"
+            " / The baseline (imported legacy certificates, aggregate stock) "
+            "counts in the talent stock only, never in flows.",
+        ],
         region_code=scope.region_code,
         region_name=book.name(scope.region_code),
         jurisdiction=f"{scope.jurisdiction} ({JURISDICTION_LABELS[scope.jurisdiction]})",
