@@ -57,6 +57,7 @@ class LegacyOutcome:
 class _Row:
     index: int
     item: LegacyCertificateIn
+    number: str
     id_number: str
     lookup: bytes
     name: str
@@ -113,7 +114,7 @@ async def import_legacy(
             errors.add("issued_on", "before_birth", "issued before the holder was born", index)
             continue
         lookup = vault.lookup_hash("id_number", id_number)
-        rows.append(_Row(index, item, id_number, lookup, name, facts.sex, facts.birth_date))
+        rows.append(_Row(index, item, number, id_number, lookup, name, facts.sex, facts.birth_date))
     if errors:
         raise InvalidInput(f"{len({e.row for e in errors.errors})} row(s) are invalid", errors=errors.errors)
     if not rows:
@@ -141,23 +142,23 @@ async def import_legacy(
             "SELECT id, number, kind, person_id, occupation_code, level, issued_on, institution_id, verification_code,"
             " snapshot->>'issuer_name' AS issuer_name FROM certificates"
             " WHERE number = ANY($1::text[]) AND kind <> 'graduation'",
-            [r.item.number.strip() for r in rows],
+            [r.number for r in rows],
         )
     }
     conflicts = ErrorCollector()
     fresh: list[_Row] = []
     for r in rows:
-        old = existing.get(r.item.number.strip())
+        old = existing.get(r.number)
         if old is None:
             fresh.append(r)
-        elif _recorded(old) != _recorded(r, person_ids[r.lookup], archives):
+        elif _stored_as(old) != _imported_as(r, person_ids[r.lookup], archives):
             conflicts.add("number", "number_exists", "this number is already recorded with different content", r.index)
     if conflicts:
         raise Conflict("certificate numbers already recorded differently", errors=conflicts.errors)
     await _trainees(session, [(person_ids[r.lookup], archives[r.item.issuer_region][0], r) for r in fresh])
     made = await _insert(session, fresh, person_ids, archives, occupations)
     if made:
-        rows_by_id = await issuance.certificate_rows(session, made.values())
+        rows_by_id = await issuance.certificate_rows(session, [cid for cid, _ in made.values()])
         await append_events(
             session,
             [
@@ -168,34 +169,25 @@ async def import_legacy(
             ],
         )  # fmt: skip
         await refresh_talent(session, {person_ids[r.lookup] for r in fresh})
-    codes = {row["id"]: row["verification_code"] for row in existing.values()}
-    if made:
-        codes |= {
-            r["id"]: r["verification_code"]
-            for r in await conn.fetch(
-                "SELECT id, verification_code FROM certificates WHERE id = ANY($1::bigint[])", list(made.values())
-            )
-        }
-    out = []
-    for r in rows:
-        number = r.item.number.strip()
-        if number in made:
-            out.append(LegacyOutcome(r.index, "created", made[number], codes[made[number]]))
-        else:
-            cid = existing[number]["id"]
-            out.append(LegacyOutcome(r.index, "unchanged", cid, codes[cid]))
-    return out
+    return [
+        LegacyOutcome(r.index, "created", *made[r.number])
+        if r.number in made
+        else LegacyOutcome(r.index, "unchanged", existing[r.number]["id"], existing[r.number]["verification_code"])
+        for r in rows
+    ]
 
 
-def _recorded(row: Any, person_id: int | None = None, archives: dict[str, tuple[int, str, str]] | None = None) -> tuple:
-    """What must match for a re-imported number to be `unchanged`: from a stored row, or from an input row."""
-    if isinstance(row, _Row):
-        assert archives is not None
-        item = row.item
-        return (LEGACY, person_id, item.occupation_code, item.level, item.issued_on, archives[item.issuer_region][0],
-                _issuer_name(item, archives))  # fmt: skip
+def _stored_as(row: Any) -> tuple:
+    """What must match for a re-imported number to be `unchanged`, from the stored certificate ..."""
     return (row["kind"], row["person_id"], row["occupation_code"], row["level"], row["issued_on"],
             row["institution_id"], row["issuer_name"])  # fmt: skip
+
+
+def _imported_as(r: _Row, person_id: int, archives: dict[str, tuple[int, str, str]]) -> tuple:
+    """... and from the imported row."""
+    item = r.item
+    return (LEGACY, person_id, item.occupation_code, item.level, item.issued_on, archives[item.issuer_region][0],
+            _issuer_name(item, archives))  # fmt: skip
 
 
 def _issuer_name(item: LegacyCertificateIn, archives: dict[str, tuple[int, str, str]]) -> str:
@@ -254,8 +246,8 @@ async def _insert(
     person_ids: dict[bytes, int],
     archives: dict[str, tuple[int, str, str]],
     occupations: dict[str, str],
-) -> dict[str, int]:
-    """Insert the new certificates; returns their ids by number."""
+) -> dict[str, tuple[int, str]]:
+    """Insert the new certificates; returns their ids and verification codes by number."""
     if not rows:
         return {}
     indices = await issuance.allocate_status_indices(session, len(rows))
@@ -267,7 +259,7 @@ async def _insert(
         snapshot = CertificateSnapshot(
             template_version=TEMPLATE_VERSION,
             kind=LEGACY,
-            number=item.number.strip(),
+            number=r.number,
             verification_code=code,
             holder_name=r.name,
             id_type=issuance.ID_TYPE,
@@ -285,7 +277,7 @@ async def _insert(
             course_hours=None,
             qr_text="",
         )
-        records.append((item.number.strip(), code, status_index, archives[item.issuer_region][0],
+        records.append((r.number, code, status_index, archives[item.issuer_region][0],
                         person_ids[r.lookup], item.occupation_code, item.level, item.issued_on,
                         msgspec.json.encode(snapshot).decode()))  # fmt: skip
     found = await (await driver(session)).fetch(
@@ -297,13 +289,13 @@ async def _insert(
         FROM unnest($3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::smallint[],
                     $10::date[], $11::text[])
             AS t(number, code, status_index, institution_id, person_id, occupation_code, level, issued_on, snapshot)
-        RETURNING id, number
+        RETURNING id, number, verification_code
         """,
         LEGACY,
         TEMPLATE_VERSION,
         *[list(column) for column in zip(*records, strict=True)],
     )
-    return {r["number"]: r["id"] for r in found}
+    return {r["number"]: (r["id"], r["verification_code"]) for r in found}
 
 
 __all__ = ["LEGACY_BEFORE", "LegacyCertificateIn", "LegacyOutcome", "import_legacy"]

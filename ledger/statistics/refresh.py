@@ -17,10 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
 from ledger.statistics.tables import (
-    CUBE_ALL,
-    CUBE_OCCUPATION,
-    CUBE_PERSON,
-    CUBE_PLACE,
+    CUBE_KEEPS,
     GRAIN_PREFECTURE,
     GRAIN_PROVINCE,
     GRAIN_REGION,
@@ -173,19 +170,15 @@ _PREFECTURES = "SELECT code, CASE WHEN level = 'county' THEN parent_code ELSE co
 
 
 def _cells(s: Spell, prefecture: dict[str, str]) -> tuple[CellKey, ...]:
-    """The rollup cells a spell counts in: three cubes at three grains of region on two bases."""
-    out: list[CellKey] = []
-    for basis, recorded in (("I", s.region_code), ("D", s.domicile_code)):
+    """The rollup cells a spell counts in: every cube at three grains of region on two bases."""
+    return tuple(
+        (grain + cube, basis, region, s.jurisdiction, s.level, s.occupation_code if "occupation" in keeps else "",
+         s.sex if "sex" in keeps else "", s.birth_year if "birth_year" in keeps else 0, s.layer)
+        for basis, recorded in (("I", s.region_code), ("D", s.domicile_code))
         for grain, region in ((GRAIN_REGION, recorded), (GRAIN_PREFECTURE, prefecture.get(recorded, recorded)),
-                              (GRAIN_PROVINCE, PROVINCE)):  # fmt: skip
-            out.append((grain + CUBE_PLACE, basis, region, s.jurisdiction, s.level, "", "", 0, s.layer))
-            out.append((grain + CUBE_OCCUPATION, basis, region, s.jurisdiction, s.level, s.occupation_code, "", 0,
-                        s.layer))  # fmt: skip
-            out.append((grain + CUBE_PERSON, basis, region, s.jurisdiction, s.level, "", s.sex, s.birth_year,
-                        s.layer))  # fmt: skip
-            out.append((grain + CUBE_ALL, basis, region, s.jurisdiction, s.level, s.occupation_code, s.sex,
-                        s.birth_year, s.layer))  # fmt: skip
-    return tuple(out)
+                              (GRAIN_PROVINCE, PROVINCE))
+        for cube, keeps in CUBE_KEEPS.items()
+    )  # fmt: skip
 
 
 async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
@@ -235,6 +228,10 @@ def _columns(cells: list[CellKey]) -> list[list[Any]]:
     return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(9)]
 
 
+def _cubes_keeping(dimension: str) -> str:
+    return "(" + ", ".join(str(cube) for cube, keeps in CUBE_KEEPS.items() if dimension in keeps) + ")"
+
+
 # A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL.
 _SPELL_MOVES = """
 SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
@@ -247,13 +244,12 @@ FROM talent_spells WHERE valid_to IS NOT NULL
 _REBUILD_DAYS = f"""
 INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
 SELECT c.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
-       CASE WHEN c.cube IN ({CUBE_OCCUPATION}, {CUBE_ALL}) THEN m.occupation_code ELSE '' END,
-       CASE WHEN c.cube IN ({CUBE_PERSON}, {CUBE_ALL}) THEN m.sex ELSE '' END,
-       CASE WHEN c.cube IN ({CUBE_PERSON}, {CUBE_ALL}) THEN m.birth_year ELSE 0 END,
+       CASE WHEN c.cube IN {_cubes_keeping("occupation")} THEN m.occupation_code ELSE '' END,
+       CASE WHEN c.cube IN {_cubes_keeping("sex")} THEN m.sex ELSE '' END,
+       CASE WHEN c.cube IN {_cubes_keeping("birth_year")} THEN m.birth_year ELSE 0 END,
        m.layer, m.day, sum(m.delta)
 FROM ({_SPELL_MOVES}) m
-CROSS JOIN (VALUES ({CUBE_PLACE}::smallint), ({CUBE_OCCUPATION}::smallint), ({CUBE_PERSON}::smallint),
-                   ({CUBE_ALL}::smallint)) AS c(cube)
+CROSS JOIN unnest('{{{",".join(map(str, CUBE_KEEPS))}}}'::smallint[]) AS c(cube)
 CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 HAVING sum(m.delta) <> 0

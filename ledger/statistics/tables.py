@@ -39,6 +39,9 @@ CUBE_PLACE = 1  # region, jurisdiction, level
 CUBE_OCCUPATION = 2  # + occupation
 CUBE_PERSON = 3  # + sex and birth year
 CUBE_ALL = 4  # + occupation, sex and birth year
+CUBE_KEEPS = {CUBE_PLACE: frozenset(), CUBE_OCCUPATION: frozenset({"occupation"}),
+              CUBE_PERSON: frozenset({"sex", "birth_year"}),
+              CUBE_ALL: frozenset({"occupation", "sex", "birth_year"})}  # fmt: skip  # smallest first
 # ... and one grain of region, so that a query over a large region reads few cells: cube = grain + dimensions.
 GRAIN_REGION = 0  # the region as recorded (a county, or a prefecture / the province for institutions there)
 GRAIN_PREFECTURE = 10  # a county's prefecture (anything else as recorded)

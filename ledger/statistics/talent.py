@@ -26,10 +26,7 @@ from ledger.statistics.levels_sql import high_skill_codes
 from ledger.statistics.refresh import month_index, talent_layers
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import (
-    CUBE_ALL,
-    CUBE_OCCUPATION,
-    CUBE_PERSON,
-    CUBE_PLACE,
+    CUBE_KEEPS,
     GRAIN_PREFECTURE,
     GRAIN_PROVINCE,
     GRAIN_REGION,
@@ -54,30 +51,25 @@ RULES = [
     "年龄 = 统计年度 − 出生年份。 / Age = the year of the date minus the birth year.",
 ]
 
-_CUBE_EXTRA = {CUBE_PLACE: set(), CUBE_OCCUPATION: {"occupation"}, CUBE_PERSON: {"sex", "birth_year"},
-               CUBE_ALL: {"occupation", "sex", "birth_year"}}  # fmt: skip
 _NEEDS = {"occupation_group": "occupation", "occupation": "occupation", "gender": "sex", "age_band": "birth_year"}
 
 
 def cube_for(dims: Sequence[str]) -> int:
     """The smallest cube holding every dimension."""
     needs = {_NEEDS[d] for d in dims if d in _NEEDS}
-    return next(cube for cube, kept in _CUBE_EXTRA.items() if needs <= kept)
+    return next(cube for cube, kept in CUBE_KEEPS.items() if needs <= kept)
 
 
-def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str], bool]:
-    """The coarsest grain of region that still answers: its region codes to read (none = all of them), and
-    whether the unknown domicile ('') counts too."""
+def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str]]:
+    """The coarsest grain of region that still answers, and its region codes to read (none = every cell: the
+    whole province, unknown domicile included, as regions outside Xinjiang are refused on the way in)."""
     if "region" in dims:
-        # the whole province is every cell of the grain (regions outside Xinjiang are refused on the way in)
-        return GRAIN_REGION, [] if scope.whole_province else list(scope.region_codes), False
+        return GRAIN_REGION, [] if scope.whole_province else list(scope.region_codes)
     if scope.whole_province:
-        if "prefecture" in dims or "south4" in dims:
-            return GRAIN_PREFECTURE, [], False
-        return GRAIN_PROVINCE, [PROVINCE], False
+        return (GRAIN_PREFECTURE, []) if "prefecture" in dims or "south4" in dims else (GRAIN_PROVINCE, [PROVINCE])
     if scope.region_level == "prefecture":
-        return GRAIN_PREFECTURE, [scope.region_code], False
-    return GRAIN_REGION, list(scope.region_codes), False
+        return GRAIN_PREFECTURE, [scope.region_code]
+    return GRAIN_REGION, list(scope.region_codes)
 
 
 async def talent_rows(
@@ -90,7 +82,7 @@ async def talent_rows(
     layers = talent_layers(scope.include_baseline)
     keys = [f"g_{d}" for d in dims]
     group_by = f"GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
-    grain, codes, with_unknown = _grain(scope, dims)
+    grain, codes = _grain(scope, dims)
     cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                    birth_year="c.birth_year")  # fmt: skip
     groups = group_sql(dims, cols, as_of.year, scope.age_bands)
@@ -110,22 +102,22 @@ async def talent_rows(
                         ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
             FROM talent_months
             WHERE cube = $1 AND basis = $2
-              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
-              AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
+              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]))
+              AND ($7 = 'all' OR jurisdiction = $7) AND layer = ANY($9::text[])
           UNION ALL
-            SELECT region_code, level, occupation_code, sex, birth_year, $11 * persons
+            SELECT region_code, level, occupation_code, sex, birth_year, $10 * persons
             FROM talent_days
             WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
-              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]) OR ($7 AND region_code = ''))
-              AND ($8 = 'all' OR jurisdiction = $8) AND layer = ANY($10::text[])
+              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]))
+              AND ($7 = 'all' OR jurisdiction = $7) AND layer = ANY($9::text[])
         )
         SELECT {", ".join([*groups, ""])}
                coalesce(sum(c.persons), 0)::bigint AS talent,
-               coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($9::smallint[])), 0)::bigint AS high_skill
+               coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($8::smallint[])), 0)::bigint AS high_skill
         FROM c LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-    args = [grain + cube, "I" if scope.basis == "institution" else "D", k, since, until, codes, with_unknown,
-            scope.jurisdiction, high, layers, sign]  # fmt: skip
+    args = [grain + cube, "I" if scope.basis == "institution" else "D", k, since, until, codes, scope.jurisdiction,
+            high, layers, sign]  # fmt: skip
     records = await conn.fetch(sql, *args)
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
