@@ -151,10 +151,11 @@ def audit(checkpoints: tuple[Path, ...]) -> None:
     mismatch."""
     from ledger.db import plain_url
     from ledger.log.audit import audit as run_audit
+    from ledger.record_types import all_record_types
 
     settings = _settings()
     external = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
-    report = asyncio.run(run_audit(plain_url(_url(settings)), settings.ledger_origin, external))
+    report = asyncio.run(run_audit(plain_url(_url(settings)), settings.ledger_origin, all_record_types(), external))
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.ok else 1)

@@ -7,7 +7,7 @@ realistic one.
     python bench/ledger.py --parts a --pairs 7
 
 (a) `ledger.completions.register_completions` is called in-process on batches of the same shape (distinct
-    trainees), alternately as it is and with `ledger.completions.append_events` replaced, in this process only,
+    trainees), alternately as it is and with `ledger.journal.append_events` replaced, in this process only,
     by a no-op returning `list(range(len(events)))`. Same database, same batch size; each run includes the
     commit. Ratio = with / without (completions/s), medians over the pairs.
 (b) A log of N synthetic entries is COPYed straight into ledger_entries / ledger_nodes (nodes computed with
@@ -15,10 +15,10 @@ realistic one.
     for random indices, each call in its own session like a request, beside the same sessions doing one
     primary-key read (`reader.head`); and `GET /api/v1/ledger/proof/inclusion` on a real server process, beside
     `GET /health` on the same server.
-(c) `ledger audit` (the CLI, a subprocess) on the synthetic log of (b) — its subject type is one the audit does
-    not know, so it recomputes every hash and node but has no business rows to compare — beside a floor: the
-    same cursor over the leaves hashing each one and nothing else. And on a realistic log: completions registered
-    through the service (each a completion, two certificates and a dual award: four entries), with salts and
+(c) `ledger audit` (the CLI, a subprocess) on the synthetic log of (b) — its subject type is a retired one
+    (history only), so the audit recomputes every hash and node but has no business rows to compare — beside a
+    floor: the same cursor over the leaves hashing each one and nothing else. And on a realistic log: completions
+    registered through the service (each a completion, two certificates and a dual award: four entries), with salts and
     business rows to hold against their commitments.
 """
 
@@ -53,7 +53,7 @@ from common import (
     table,
 )
 
-import ledger.completions as completions_service  # the module whose append_events (a) replaces
+import ledger.journal as completions_service  # the module whose append_events (a) replaces
 from api.qr_signing import qr_signer
 from ledger import merkle
 from ledger.commands import CompletionIn
@@ -82,7 +82,7 @@ def _items(first: int, size: int) -> list[CompletionIn]:
 
 
 class LedgerSwitch:
-    """Replaces `ledger.completions.append_events` for one run, or wraps it to time the real appends."""
+    """Replaces `ledger.journal.append_events` for one run, or wraps it to time the real appends."""
 
     def __init__(self) -> None:
         self.original = completions_service.append_events
@@ -187,11 +187,12 @@ LEAF_AT = "2026-11-26T12:00:00.000000Z"
 
 
 def synthetic_leaf(index: int) -> bytes:
-    """Canonical-ish leaf bytes (sorted keys, compact) of realistic size, for subject `bench:<index>`."""
+    """Canonical-ish leaf bytes (sorted keys, compact) of realistic size, for subject `baseline:<index>` (a retired
+    record type: the audit checks its hashes and tree, and holds no business row against it)."""
     commitment = hashlib.sha256(index.to_bytes(8, "big")).hexdigest()
     return (
         f'{{"at":"{LEAF_AT}","commitment":"{commitment}","kind":"bench.synthetic",'
-        f'"refs":{{"course":"12","institution":"3"}},"subject":"bench:{index}","v":1}}'
+        f'"refs":{{"course":"12","institution":"3"}},"subject":"baseline:{index}","v":1}}'
     ).encode()
 
 
@@ -211,7 +212,7 @@ async def synthesise_log(url: str, entries: int) -> tuple[float, bytes]:
                 leaf = synthetic_leaf(index)
                 digest = merkle.leaf_hash(leaf)
                 hashes.append(digest)
-                rows.append((index, "bench.synthetic", "bench", str(index), leaf, digest, at))
+                rows.append((index, "bench.synthetic", "baseline", str(index), leaf, digest, at))
             new = merkle.extend(size, hashes, frontier)
             await asyncio.gather(
                 entries_conn.copy_records_to_table(

@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger import clock, issuance
 from ledger.certificate_tables import Certificate, CertificateStatusChange
 from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
-from ledger.log.append import append_events
+from ledger.journal import Journal
 from ledger.models import Course, Institution
 from ledger.names import NameError_, normalize_name
 from ledger.snapshot import CertificateSnapshot
-from ledger.statistics import refresh_talent
 
 # action -> (statuses it may start from, status it leaves)
 TRANSITIONS = {
@@ -49,13 +48,6 @@ def _effective(certificate: Certificate, effective_on: dt.date | None) -> dt.dat
     return day
 
 
-async def _log_change(session: AsyncSession, certificates: list[Certificate], kind: str) -> None:
-    await session.flush()
-    rows = await issuance.certificate_rows(session, [c.id for c in certificates])
-    await append_events(session, [issuance.certificate_event(kind, row) for row in rows])
-    await refresh_talent(session, {c.person_id for c in certificates})
-
-
 async def change_status(
     session: AsyncSession, institution_id: int, number: str, action: str, reason: str, effective_on: dt.date | None
 ) -> Certificate:
@@ -72,7 +64,12 @@ async def change_status(
     session.add(
         CertificateStatusChange(certificate_id=certificate.id, status=target, reason=reason.strip(), effective_on=day)
     )
-    await _log_change(session, [certificate], f"certificate.{PAST_TENSE[action]}")
+    journal = Journal(session)
+    journal.record(
+        f"certificate.{PAST_TENSE[action]}", issuance.CERTIFICATE, certificate.id, refs={"kind": certificate.kind}
+    )
+    journal.touch({certificate.person_id})
+    await journal.write()
     return certificate
 
 
@@ -144,17 +141,21 @@ async def reissue(
             certificate_id=original.id, status="superseded", reason=reason.strip(), effective_on=clock.today()
         )
     )
-    await session.flush()
-    rows = await issuance.certificate_rows(session, [successor.id, original.id])
-    by_id = {r["id"]: r for r in rows}
-    await append_events(
-        session,
-        [
-            issuance.certificate_event("certificate.issued", by_id[successor.id], {"supersedes": str(original.id)}),
-            issuance.certificate_event("certificate.reissued", by_id[original.id], {"successor": str(successor.id)}),
-        ],
+    journal = Journal(session)
+    journal.record(
+        "certificate.issued",
+        issuance.CERTIFICATE,
+        successor.id,
+        refs={"kind": successor.kind, "supersedes": str(original.id)},
     )
-    await refresh_talent(session, {original.person_id})
+    journal.record(
+        "certificate.reissued",
+        issuance.CERTIFICATE,
+        original.id,
+        refs={"kind": original.kind, "successor": str(successor.id)},
+    )
+    journal.touch({original.person_id})
+    await journal.write()
     return successor
 
 

@@ -15,14 +15,19 @@ from ledger.commands import CompletionIn
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.identity import IdNumberError, id_facts, mask_id, normalize_id_number
 from ledger.issuance import CertificateOrder, Issuer, QrSigner
-from ledger.log.append import Event, append_events
+from ledger.journal import Journal
+from ledger.log.records import RecordType, register
 from ledger.names import NameError_, name_match_key, normalize_name
 from ledger.pii import PiiVault
-from ledger.statistics import refresh_talent
 from ledger.store import completions as store
+from ledger.store.records import table_loader
 
 _GENDERS = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
 MAX_HOURS = 10_000
+
+COMPLETION = register(
+    RecordType("completion", {1: lambda row: store.completion_content(**dict(row))}, table_loader("completions"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,33 +349,35 @@ async def _write(
     if conflicts:
         raise Conflict("completions already registered differently", errors=conflicts.errors)
     new_rows = [(r, row) for r, row in zip(rows, wanted, strict=True) if (row.course_id, row.trainee_id) in created]
-    events = [
-        Event(
-            kind="completion.registered",
-            subject_type="completion",
-            subject_id=str(created[(row.course_id, row.trainee_id)]),
+    journal = Journal(session)
+    for r, row in new_rows:
+        journal.record(
+            "completion.registered",
+            COMPLETION,
+            created[(row.course_id, row.trainee_id)],
             refs={"course": str(row.course_id), "institution": str(institution_id)},
-            content=row.content(),
+            row={column: getattr(row, column) for column in row.__slots__},
             person_id=person_ids[r.id_lookup],
         )
-        for r, row in new_rows
-    ]
     orders = [
         order
         for r, row in new_rows
         for order in _orders(r, created[(row.course_id, row.trainee_id)], person_ids[r.id_lookup])
     ]
     issued = await issuance.issue(session, issuer, orders, sign, public_base)
-    certificate_events = [
-        issuance.certificate_event("certificate.issued", row, {"completion": str(row["completion_id"])})
-        for row in await issuance.certificate_rows(session, [c.id for c in issued])
-    ]
-    award_events = await issuance.create_awards(session, _awards(new_rows, created, issued))
-    indices = await append_events(session, [*events, *certificate_events, *award_events])
-    ledger_index = {event.subject_id: idx for event, idx in zip(events, indices, strict=False)}
-    affected = {c.person_id for c in issued} | moved  # a new domicile moves a person in the domicile figures
-    if affected:
-        await refresh_talent(session, affected)
+    for certificate in issued:
+        journal.record(
+            "certificate.issued",
+            issuance.CERTIFICATE,
+            certificate.id,
+            refs={"kind": certificate.kind, "completion": str(certificate.completion_id)},
+        )
+    await issuance.create_awards(session, _awards(new_rows, created, issued), journal)
+    journal.touch({c.person_id for c in issued} | moved)  # a new domicile moves a person in the domicile figures
+    indices = await journal.write()
+    ledger_index = {
+        str(created[(row.course_id, row.trainee_id)]): idx for (_, row), idx in zip(new_rows, indices, strict=False)
+    }
     outcomes = []
     for r, row in zip(rows, wanted, strict=True):
         key = (row.course_id, row.trainee_id)

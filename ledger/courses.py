@@ -10,29 +10,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.commands import CourseIn
 from ledger.errors import Conflict, ErrorCollector, InvalidInput, NotFound
-from ledger.log.append import Event, append_events
+from ledger.journal import Journal
+from ledger.log.records import RecordType, Row, register
 from ledger.models import Course, Occupation
+from ledger.store.records import table_loader
 
 # Certificate numbers carry a two-digit year of the 2000s; older history is imported as legacy records.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
-def course_content(course: Course) -> dict[str, object]:
+def _course_v1(row: Row) -> dict[str, object]:
     return {
-        "institution_id": course.institution_id,
-        "code": course.code,
-        "name": course.name,
-        "occupation_code": course.occupation_code,
-        "catalogue_version": course.catalogue_version,
-        "work_type": course.work_type,
-        "target_level": course.target_level,
-        "outcome": course.outcome,
-        "dual_rule": course.dual_rule,
-        "mode_tags": sorted(course.mode_tags),
-        "hours": course.hours,
-        "starts_on": course.starts_on.isoformat(),
-        "ends_on": course.ends_on.isoformat(),
+        "institution_id": row["institution_id"],
+        "code": row["code"],
+        "name": row["name"],
+        "occupation_code": row["occupation_code"],
+        "catalogue_version": row["catalogue_version"],
+        "work_type": row["work_type"],
+        "target_level": row["target_level"],
+        "outcome": row["outcome"],
+        "dual_rule": row["dual_rule"],
+        "mode_tags": sorted(row["mode_tags"]),
+        "hours": row["hours"],
+        "starts_on": row["starts_on"].isoformat(),
+        "ends_on": row["ends_on"].isoformat(),
     }
+
+
+COURSE = register(RecordType("course", {1: _course_v1}, table_loader("courses")))
 
 
 async def create_course(session: AsyncSession, institution_id: int, data: CourseIn) -> Course:
@@ -82,18 +87,9 @@ async def create_course(session: AsyncSession, institution_id: int, data: Course
             await session.flush()
     except IntegrityError as exc:
         raise Conflict(f"course {data.code!r} already exists at this institution") from exc
-    await append_events(
-        session,
-        [
-            Event(
-                kind="course.created",
-                subject_type="course",
-                subject_id=str(course.id),
-                content=course_content(course),
-                refs={"institution": str(institution_id), "code": course.code},
-            )
-        ],
-    )
+    journal = Journal(session)
+    journal.record("course.created", COURSE, course.id, refs={"institution": str(institution_id), "code": course.code})
+    await journal.write()
     return course
 
 

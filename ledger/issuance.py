@@ -13,7 +13,7 @@ import hashlib
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.certificate_tables import STATUS_LIST_BITS
 from ledger.checkchar import KIND_SPECIAL_ABILITY, KIND_TRAINING, ledger_number, skill_level_number
 from ledger.errors import RuleViolation
+from ledger.journal import Journal
 from ledger.levels import SkillLevel
-from ledger.log.append import Event
+from ledger.log.records import RecordType, Row, register
 from ledger.names import mask_name
 from ledger.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 from ledger.store import driver
+from ledger.store.records import table_loader
 
 ID_TYPE = "居民身份证"
 
@@ -105,8 +107,10 @@ def new_verification_code() -> str:
     return base64.b32encode(secrets.token_bytes(10)).decode()
 
 
-def certificate_content(row: dict) -> dict[str, object]:
-    """What a certificate's ledger commitment covers; `ledger audit` recomputes it from the row."""
+def _certificate_v1(row: Row) -> dict[str, object]:
+    snapshot = row["snapshot"]
+    if isinstance(snapshot, str | bytes):
+        snapshot = msgspec.json.decode(snapshot)
     return {
         "kind": row["kind"],
         "number": row["number"],
@@ -123,23 +127,23 @@ def certificate_content(row: dict) -> dict[str, object]:
         "status_effective_on": None if row["status_effective_on"] is None else row["status_effective_on"].isoformat(),
         "supersedes_id": row["supersedes_id"],
         "superseded_by_id": row["superseded_by_id"],
-        "snapshot_sha256": hashlib.sha256(msgspec.json.encode(row["snapshot"], order="sorted")).hexdigest(),
+        "snapshot_sha256": hashlib.sha256(msgspec.json.encode(snapshot, order="sorted")).hexdigest(),
     }
 
 
-def award_content(completion_id: int, rule: str, companion_id: int, skill_id: int) -> dict[str, object]:
-    return {"completion_id": completion_id, "rule": rule, "companion": companion_id, "skill": skill_id}
+def _award_v1(row: Row) -> dict[str, object]:
+    return {
+        "completion_id": row["completion_id"],
+        "rule": row["rule"],
+        "companion": row["companion_certificate_id"],
+        "skill": row["skill_certificate_id"],
+    }
 
 
-def certificate_event(kind: str, row: dict, refs: dict[str, str] | None = None) -> Event:
-    return Event(
-        kind=kind,
-        subject_type="certificate",
-        subject_id=str(row["id"]),
-        content=certificate_content(row),
-        refs={"kind": row["kind"], **(refs or {})},
-        person_id=row["person_id"],
-    )
+CERTIFICATE = register(
+    RecordType("certificate", {1: _certificate_v1}, table_loader("certificates"), person=lambda row: row["person_id"])
+)
+AWARD = register(RecordType("award", {1: _award_v1}, table_loader("dual_awards", key_type="uuid")))
 
 
 def _prefix(issuer: Issuer, order: CertificateOrder) -> str:
@@ -298,22 +302,10 @@ async def issue(
     ]
 
 
-async def certificate_rows(session: AsyncSession, ids: Iterable[int]) -> list[dict]:
-    """Full rows (as dicts, snapshot decoded) for building ledger commitments."""
-    conn = await driver(session)
-    rows = await conn.fetch("SELECT * FROM certificates WHERE id = ANY($1::bigint[]) ORDER BY id", list(ids))
-    result = []
-    for r in rows:
-        row = dict(r)
-        row["snapshot"] = msgspec.json.decode(row["snapshot"]) if isinstance(row["snapshot"], str) else row["snapshot"]
-        result.append(row)
-    return result
-
-
-async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, int, int]]) -> list[Event]:
-    """Insert dual awards (completion, rule, companion certificate, skill certificate); return their events."""
+async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, int, int]], journal: Journal) -> None:
+    """Insert dual awards (completion, rule, companion certificate, skill certificate) and record them."""
     if not awards:
-        return []
+        return
     ids = [uuid.uuid4() for _ in awards]
     conn = await driver(session)
     await conn.execute(
@@ -327,13 +319,7 @@ async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, 
         [a[2] for a in awards],
         [a[3] for a in awards],
     )
-    return [
-        Event(
-            kind="award.created",
-            subject_type="award",
-            subject_id=str(award_id),
-            content=award_content(*award),
-            refs={"rule": award[1]},
-        )
-        for award_id, award in zip(ids, awards, strict=True)
-    ]
+    for award_id, (completion_id, rule, companion, skill) in zip(ids, awards, strict=True):
+        row = {"completion_id": completion_id, "rule": rule, "companion_certificate_id": companion,
+               "skill_certificate_id": skill}  # fmt: skip
+        journal.record("award.created", AWARD, award_id, refs={"rule": rule}, row=row)

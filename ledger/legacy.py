@@ -19,15 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger import issuance
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.identity import IdNumberError, id_facts, mask_id, normalize_id_number
+from ledger.journal import Journal
 from ledger.levels import SkillLevel
-from ledger.log.append import Event, append_events
 from ledger.models import ARCHIVE
 from ledger.names import NameError_, name_match_key, normalize_name
 from ledger.pii import PiiVault
 from ledger.snapshot import TEMPLATE_VERSION, CertificateSnapshot
-from ledger.statistics.refresh import LEGACY, refresh_talent
+from ledger.statistics.refresh import LEGACY
 from ledger.store import completions as store
 from ledger.store import driver
+from ledger.tenancy import INSTITUTION
 
 LEGACY_BEFORE = dt.date(2020, 1, 1)  # 职业资格证书 of skill occupations were replaced by level certificates in 2020
 
@@ -135,7 +136,8 @@ async def import_legacy(
             for r in rows
         ],
     )
-    archives = await _archives(session, {r.item.issuer_region for r in rows}, regions)
+    journal = Journal(session)
+    archives = await _archives(session, {r.item.issuer_region for r in rows}, regions, journal)
     existing = {
         r["number"]: r
         for r in await conn.fetch(
@@ -157,18 +159,15 @@ async def import_legacy(
         raise Conflict("certificate numbers already recorded differently", errors=conflicts.errors)
     await _trainees(session, [(person_ids[r.lookup], archives[r.item.issuer_region][0], r) for r in fresh])
     made = await _insert(session, fresh, person_ids, archives, occupations)
-    if made:
-        rows_by_id = await issuance.certificate_rows(session, [cid for cid, _ in made.values()])
-        await append_events(
-            session,
-            [
-                *(issuance.certificate_event("certificate.imported", row, {"source": source[:200]})
-                  for row in rows_by_id),
-                Event(kind="baseline.legacy_loaded", subject_type="baseline", subject_id="legacy",
-                      content={"source": source, "certificates": sorted(row["number"] for row in rows_by_id)}),
-            ],
-        )  # fmt: skip
-        await refresh_talent(session, {person_ids[r.lookup] for r in fresh})
+    for certificate_id, _ in made.values():
+        journal.record(
+            "certificate.imported",
+            issuance.CERTIFICATE,
+            certificate_id,
+            refs={"kind": LEGACY, "source": source[:200]},
+        )
+    journal.touch({person_ids[r.lookup] for r in fresh})
+    await journal.write()
     return [
         LegacyOutcome(r.index, "created", *made[r.number])
         if r.number in made
@@ -195,23 +194,26 @@ def _issuer_name(item: LegacyCertificateIn, archives: dict[str, tuple[int, str, 
 
 
 async def _archives(
-    session: AsyncSession, codes: set[str], regions: dict[str, tuple[str, str]]
+    session: AsyncSession, codes: set[str], regions: dict[str, tuple[str, str]], journal: Journal
 ) -> dict[str, tuple[int, str, str]]:
-    """The archive institution of each issuing region (created on first use): id, code, name."""
+    """The archive institution of each issuing region (created, and logged, on first use): id, code, name."""
     conn = await driver(session)
     wanted = sorted(codes)
-    await conn.execute(
+    created = await conn.fetch(
         """
         INSERT INTO institutions (code, name, kind, region_code, jurisdiction)
         SELECT 'ARCHIVE-' || c, n || '职业资格证书（历史档案）', $4, c, j
         FROM unnest($1::text[], $2::text[], $3::text[]) AS t(c, n, j)
         ON CONFLICT (code) DO NOTHING
+        RETURNING id, code
         """,
         wanted,
         [regions[c][0] for c in wanted],
         [regions[c][1] for c in wanted],
         ARCHIVE,
     )
+    for r in created:
+        journal.record("institution.registered", INSTITUTION, r["id"], refs={"code": r["code"]})
     found = await conn.fetch(
         "SELECT id, code, name, region_code FROM institutions WHERE code = ANY($1::text[]) AND kind = $2",
         [f"ARCHIVE-{c}" for c in wanted],

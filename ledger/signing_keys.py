@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.log.append import Event, append_events
+from ledger.journal import Journal
+from ledger.log.records import RecordType, Row, register
 from ledger.log.tables import SigningKey
 from ledger.pii import PiiVault
+from ledger.store.records import table_loader
 
 _RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 
@@ -43,8 +45,11 @@ def key_id_for(public_key_raw: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(public_key_raw).digest()[:6]).decode().rstrip("=")
 
 
-def signing_key_content(kid: str, purpose: str, public_raw: bytes) -> dict[str, object]:
-    return {"kid": kid, "purpose": purpose, "public_key": public_raw.hex()}
+def _signing_key_v1(row: Row) -> dict[str, object]:
+    return {"kid": row["kid"], "purpose": row["purpose"], "public_key": bytes(row["public_key"]).hex()}
+
+
+SIGNING_KEY = register(RecordType("signing_key", {1: _signing_key_v1}, table_loader("signing_keys", "kid", "text")))
 
 
 async def active_key(session: AsyncSession, vault: PiiVault, purpose: str) -> ActiveKey:
@@ -81,18 +86,9 @@ async def rotate_key(session: AsyncSession, vault: PiiVault, purpose: str) -> Ac
         )
         .on_conflict_do_nothing()
     )
-    await append_events(
-        session,
-        [
-            Event(
-                kind="signing_key.rotated",
-                subject_type="signing_key",
-                subject_id=kid,
-                content=signing_key_content(kid, purpose, public_raw),
-                refs={"purpose": purpose},
-            )
-        ],
-    )
+    journal = Journal(session)
+    journal.record("signing_key.rotated", SIGNING_KEY, kid, refs={"purpose": purpose})
+    await journal.write()
     return ActiveKey(kid, private)
 
 

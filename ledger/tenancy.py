@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger import clock
 from ledger.commands import InstitutionIn
 from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
-from ledger.log.append import Event, append_events
+from ledger.journal import Journal
+from ledger.log.records import RecordType, Row, register
 from ledger.models import ApiKey, EvaluatorFiling, Institution, Occupation, Region
+from ledger.store.records import institutions_with_filings, table_loader
 
 KEY_PREFIX = {"admin": "ldg_admin_", "institution": "ldg_inst_", "bureau": "ldg_bur_"}
 
@@ -41,18 +43,32 @@ def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def institution_content(institution: Institution, filings: list[tuple[str, int]]) -> dict[str, object]:
+def _institution_v1(row: Row) -> dict[str, object]:
     return {
-        "code": institution.code,
-        "name": institution.name,
-        "kind": institution.kind,
-        "region_code": institution.region_code,
-        "jurisdiction": institution.jurisdiction,
-        "evaluator_category": institution.evaluator_category,
-        "filing_code": institution.filing_code,
-        "site_code": institution.site_code,
-        "filings": sorted([list(f) for f in filings]),
+        "code": row["code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "region_code": row["region_code"],
+        "jurisdiction": row["jurisdiction"],
+        "evaluator_category": row["evaluator_category"],
+        "filing_code": row["filing_code"],
+        "site_code": row["site_code"],
+        "filings": sorted([list(f) for f in row["filings"]]),
     }
+
+
+def _api_key_v1(row: Row) -> dict[str, object]:
+    return {
+        "kind": row["kind"],
+        "institution_id": row["institution_id"],
+        "region_code": row["region_code"],
+        "secret_hash": bytes(row["secret_hash"]).hex(),
+        "revoked": row["revoked_at"] is not None,
+    }
+
+
+INSTITUTION = register(RecordType("institution", {1: _institution_v1}, institutions_with_filings))
+API_KEY = register(RecordType("api_key", {1: _api_key_v1}, table_loader("api_keys")))
 
 
 async def xinjiang_region(session: AsyncSession, code: str) -> Region | None:
@@ -106,18 +122,9 @@ async def register_institution(session: AsyncSession, data: InstitutionIn) -> In
         raise Conflict(f"institution {data.code!r} already exists") from exc
     session.add_all(EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings)
     await session.flush()
-    await append_events(
-        session,
-        [
-            Event(
-                kind="institution.registered",
-                subject_type="institution",
-                subject_id=str(institution.id),
-                content=institution_content(institution, filings),
-                refs={"code": institution.code},
-            )
-        ],
-    )
+    journal = Journal(session)
+    journal.record("institution.registered", INSTITUTION, institution.id, refs={"code": institution.code})
+    await journal.write()
     return institution
 
 
@@ -161,29 +168,10 @@ async def issue_key(
     )
     session.add(key)
     await session.flush()
-    await append_events(
-        session,
-        [
-            Event(
-                kind="key.issued",
-                subject_type="api_key",
-                subject_id=str(key.id),
-                content=key_content(key),
-                refs={"kind": kind},
-            )
-        ],
-    )
+    journal = Journal(session)
+    journal.record("key.issued", API_KEY, key.id, refs={"kind": kind})
+    await journal.write()
     return IssuedKey(key_id=key.id, secret=secret, kind=kind)
-
-
-def key_content(key: ApiKey) -> dict[str, object]:
-    return {
-        "kind": key.kind,
-        "institution_id": key.institution_id,
-        "region_code": key.region_code,
-        "secret_hash": key.secret_hash.hex(),
-        "revoked": key.revoked_at is not None,
-    }
 
 
 async def revoke_key(session: AsyncSession, key_id: int) -> None:
@@ -196,10 +184,9 @@ async def revoke_key(session: AsyncSession, key_id: int) -> None:
     key = result.scalar_one_or_none()
     if key is None:
         raise NotFound(f"no active key {key_id}")
-    await append_events(
-        session,
-        [Event(kind="key.revoked", subject_type="api_key", subject_id=str(key.id), content=key_content(key))],
-    )
+    journal = Journal(session)
+    journal.record("key.revoked", API_KEY, key.id)
+    await journal.write()
 
 
 async def principal_for(session: AsyncSession, secret: str) -> Principal | None:

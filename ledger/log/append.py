@@ -27,10 +27,13 @@ class Event:
     content: Mapping[str, object]
     refs: Mapping[str, str] = field(default_factory=dict)
     person_id: int | None = None
+    content_version: int = 1
 
 
 async def append_events(session: AsyncSession, events: Sequence[Event]) -> list[int]:
-    """Append `events` at the next dense positions; return their indices. Call after the business writes."""
+    """Append `events` at the next dense positions; return their indices. Call after the business writes.
+
+    Only the journal (ledger/journal.py) calls this: every state change goes through it with its record type."""
     if not events:
         return []
     conn = await driver(session)
@@ -49,6 +52,7 @@ async def append_events(session: AsyncSession, events: Sequence[Event]) -> list[
             event.refs,
             at,
             commitment(salt, event.content),
+            event.content_version,
         )
         leaf_hash = merkle.leaf_hash(leaf)
         leaf_hashes.append(leaf_hash)

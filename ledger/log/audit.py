@@ -12,22 +12,16 @@ Checks, in one read-only REPEATABLE READ snapshot:
 
 from __future__ import annotations
 
-import json
-import types
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger import merkle
-from ledger.courses import course_content
-from ledger.issuance import award_content, certificate_content
-from ledger.log.leaf import commitment, decode_leaf
+from ledger.log.leaf import commitment, content_version, decode_leaf
+from ledger.log.records import Registry
 from ledger.signed_note import open_note, parse_checkpoint
-from ledger.signing_keys import signing_key_content
-from ledger.store.completions import completion_content
-from ledger.tenancy import institution_content, key_content
 
 CHUNK = 20_000
 
@@ -73,19 +67,28 @@ def _verify_note(note: str, origin: str, keys: Iterable[Ed25519PublicKey]) -> st
     return None
 
 
-async def audit(dsn: str, origin: str, external_checkpoints: Iterable[tuple[str, str]] = ()) -> AuditReport:
-    """Audit the log at `dsn`. `external_checkpoints` are (label, note text) pairs kept outside the database."""
+async def audit(
+    dsn: str, origin: str, record_types: Registry, external_checkpoints: Iterable[tuple[str, str]] = ()
+) -> AuditReport:
+    """Audit the log at `dsn` against every record type in `record_types` (ledger.record_types.all_record_types()).
+    `external_checkpoints` are (label, note text) pairs kept outside the database."""
     report = AuditReport()
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            await _audit(conn, origin, list(external_checkpoints), report)
+            await _audit(conn, origin, list(external_checkpoints), report, record_types)
     finally:
         await conn.close()
     return report
 
 
-async def _audit(conn: asyncpg.Connection, origin: str, external: list[tuple[str, str]], report: AuditReport) -> None:
+async def _audit(
+    conn: asyncpg.Connection,
+    origin: str,
+    external: list[tuple[str, str]],
+    report: AuditReport,
+    record_types: Registry,
+) -> None:
     head = await conn.fetchrow("SELECT size, root FROM ledger_head WHERE id = 1")
     report.head_size = head["size"]
     keys = [
@@ -108,7 +111,7 @@ async def _audit(conn: asyncpg.Connection, origin: str, external: list[tuple[str
             report.problems.append(f"{label}: the row's size/root differ from its signed note")
         checkpoints.append(_Checkpoint(label, parsed.size, parsed.root))
 
-    latest: dict[str, tuple[int, str]] = {}
+    latest: dict[str, tuple[int, str, int]] = {}
     roots_at = await _recompute(conn, report, latest, sorted({c.size for c in checkpoints}))
     if report.entries != head["size"]:
         report.problems.append(f"head says {head['size']} entries but the log holds {report.entries}")
@@ -122,11 +125,11 @@ async def _audit(conn: asyncpg.Connection, origin: str, external: list[tuple[str
             )
         elif roots_at.get(checkpoint.size) != checkpoint.root:
             report.problems.append(f"{checkpoint.source}: the log at size {checkpoint.size} has another root")
-    await _check_records(conn, report, latest)
+    await _check_records(conn, report, latest, record_types)
 
 
 async def _recompute(
-    conn: asyncpg.Connection, report: AuditReport, latest: dict[str, tuple[int, str]], stops: list[int]
+    conn: asyncpg.Connection, report: AuditReport, latest: dict[str, tuple[int, str, int]], stops: list[int]
 ) -> dict[int, bytes]:
     """Stream the leaves, rebuild every node, compare with the stored ones; roots at `stops` and at the end."""
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
@@ -174,7 +177,7 @@ async def _recompute(
             subject = f"{record['subject_type']}:{record['subject_id']}"
             if decoded["subject"] != subject:
                 report.problems.append(f"entry {idx}: its leaf names {decoded['subject']}, its row {subject}")
-            latest[subject] = (idx, decoded["commitment"])
+            latest[subject] = (idx, decoded["commitment"], content_version(decoded))
         except (ValueError, KeyError):
             report.problems.append(f"entry {idx}: the leaf is not a valid ledger leaf")
         pending.append(digest)
@@ -188,84 +191,33 @@ async def _recompute(
     return roots
 
 
-_Loader = Callable[[asyncpg.Connection], AsyncIterator[tuple[str, dict[str, object]]]]
-
-
-async def _institutions(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    filings: dict[int, list[tuple[str, int]]] = {}
-    for r in await conn.fetch("SELECT institution_id, occupation_code, level FROM evaluator_filings"):
-        filings.setdefault(r["institution_id"], []).append((r["occupation_code"], r["level"]))
-    for r in await conn.fetch("SELECT * FROM institutions"):
-        yield str(r["id"]), institution_content(types.SimpleNamespace(**dict(r)), filings.get(r["id"], []))  # type: ignore[arg-type]
-
-
-async def _courses(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    async for r in conn.cursor("SELECT * FROM courses"):
-        yield str(r["id"]), course_content(types.SimpleNamespace(**dict(r)))  # type: ignore[arg-type]
-
-
-async def _completions(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    async for r in conn.cursor("SELECT * FROM completions"):
-        yield str(r["id"]), completion_content(**dict(r))
-
-
-async def _api_keys(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    for r in await conn.fetch("SELECT * FROM api_keys"):
-        yield str(r["id"]), key_content(types.SimpleNamespace(**dict(r)))  # type: ignore[arg-type]
-
-
-async def _signing_keys(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    for r in await conn.fetch("SELECT kid, purpose, public_key FROM signing_keys"):
-        yield r["kid"], signing_key_content(r["kid"], r["purpose"], bytes(r["public_key"]))
-
-
-async def _certificates(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    async for r in conn.cursor("SELECT * FROM certificates"):
-        row = dict(r)
-        row["snapshot"] = json.loads(row["snapshot"])
-        yield str(r["id"]), certificate_content(row)
-
-
-async def _awards(conn: asyncpg.Connection) -> AsyncIterator[tuple[str, dict[str, object]]]:
-    async for r in conn.cursor("SELECT * FROM dual_awards"):
-        content = award_content(r["completion_id"], r["rule"], r["companion_certificate_id"], r["skill_certificate_id"])
-        yield str(r["id"]), content
-
-
-RECORDS: dict[str, _Loader] = {
-    "institution": _institutions,
-    "course": _courses,
-    "completion": _completions,
-    "api_key": _api_keys,
-    "signing_key": _signing_keys,
-    "certificate": _certificates,
-    "award": _awards,
-}
-
-
-def register_records(subject_type: str, loader: _Loader) -> None:
-    """Later capabilities (certificates, baselines) add their record types here."""
-    RECORDS[subject_type] = loader
-
-
-async def _check_records(conn: asyncpg.Connection, report: AuditReport, latest: dict[str, tuple[int, str]]) -> None:
+async def _check_records(
+    conn: asyncpg.Connection, report: AuditReport, latest: dict[str, tuple[int, str, int]], record_types: Registry
+) -> None:
     salts = {r["entry_idx"]: bytes(r["salt"]) async for r in conn.cursor("SELECT entry_idx, salt FROM ledger_salts")}
     seen: set[str] = set()
-    for subject_type, loader in RECORDS.items():
-        async for subject_id, content in loader(conn):
-            subject = f"{subject_type}:{subject_id}"
+    for record_type in record_types:
+        if record_type.load is None:
+            continue
+        async for subject_id, row in record_type.load(conn, None):
+            subject = f"{record_type.subject_type}:{subject_id}"
             seen.add(subject)
             report.records += 1
             logged = latest.get(subject)
             if logged is None:
                 report.problems.append(f"{subject} has no ledger entry")
                 continue
-            idx, committed = logged
+            idx, committed, version = logged
             salt = salts.get(idx)
             if salt is None:
                 report.erased += 1
-            elif commitment(salt, content) != committed:
+            elif version not in record_type.contents:
+                report.problems.append(f"ledger entry {idx} commits to {subject} in unknown content version {version}")
+            elif commitment(salt, record_type.content(row, version)) != committed:
                 report.problems.append(f"{subject} differs from what ledger entry {idx} committed to")
-    for subject, (idx, _) in latest.items():
-        if subject not in seen and subject.split(":", 1)[0] in RECORDS:
+    for subject, (idx, _, _) in latest.items():
+        subject_type = subject.split(":", 1)[0]
+        if subject_type not in record_types:
+            report.problems.append(f"ledger entry {idx} records {subject}, a record type nobody registered")
+        elif subject not in seen and not record_types[subject_type].retired:
             report.problems.append(f"ledger entry {idx} records {subject}, which no longer exists")

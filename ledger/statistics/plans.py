@@ -10,10 +10,36 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.errors import ErrorCollector, InvalidInput, NotFound
-from ledger.log.append import Event, append_events
+from ledger.journal import Journal
+from ledger.log.records import RecordType, Row, register
 from ledger.statistics.dimensions import JURISDICTION_LABELS, RegionBook, Scope, resolve_scope
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import PLAN_METRICS, BaselineStock, PlanTarget
+from ledger.store.records import baseline_groups, table_loader
+
+_PLAN_FIELDS = ("name", "metric", "region_code", "jurisdiction", "starts_on", "ends_on", "target")
+
+
+def _plan_v1(row: Row) -> dict[str, object]:
+    return {"code": row["code"], **{k: str(row[k]) for k in _PLAN_FIELDS}}
+
+
+def _baseline_stock_v1(row: Row) -> dict[str, object]:
+    return {
+        "region_code": row["region_code"],
+        "jurisdiction": row["jurisdiction"],
+        "levels": sorted(
+            [level, as_of.isoformat(), persons, source] for level, as_of, persons, source in row["levels"]
+        ),
+    }
+
+
+PLAN = register(RecordType("plan", {1: _plan_v1}, table_loader("plan_targets", "code", "text")))
+# The aggregate stock of one region and jurisdiction: a load replaces it whole.
+BASELINE_STOCK = register(RecordType("baseline_stock", {1: _baseline_stock_v1}, baseline_groups))
+# Before record types, a load was logged as one `baseline:<as_of>` summary and each legacy import as
+# `baseline:legacy`; those entries are history (the stock is now `baseline_stock`, legacy rows are certificates).
+register(RecordType("baseline", retired="summaries of loads, superseded by baseline_stock and certificate entries"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +94,9 @@ async def put_plan(session: AsyncSession, book: RegionBook, key_region: str, cod
         .values(code=code, **values)
         .on_conflict_do_update(index_elements=[PlanTarget.code], set_={**values, "updated_at": dt.datetime.now(dt.UTC)})
     )
-    await append_events(
-        session,
-        [
-            Event(
-                kind="plan.set",
-                subject_type="plan",
-                subject_id=code,
-                content={"code": code, **{k: str(v) for k, v in values.items()}},
-            )
-        ],
-    )
-    await session.flush()
+    journal = Journal(session)
+    journal.record("plan.set", PLAN, code)
+    await journal.write()
     plan = await session.get(PlanTarget, code, populate_existing=True)
     assert plan is not None
     return plan
@@ -136,22 +153,10 @@ async def load_baseline(
         )
     if values:
         await session.execute(insert(BaselineStock).values(values))
-    await append_events(
-        session,
-        [
-            Event(
-                kind="baseline.loaded",
-                subject_type="baseline",
-                subject_id=as_of.isoformat(),
-                content={
-                    "as_of": as_of.isoformat(),
-                    "source": source,
-                    "rows": sorted([v["region_code"], v["jurisdiction"], v["level"], v["persons"]] for v in values),
-                },
-            )
-        ],
-    )
-    await session.flush()
+    journal = Journal(session)
+    for region, jurisdiction in sorted({(str(v["region_code"]), str(v["jurisdiction"])) for v in values}):
+        journal.record("baseline.loaded", BASELINE_STOCK, f"{region}/{jurisdiction}", refs={"as_of": as_of.isoformat()})
+    await journal.write()
     return len(values)
 
 

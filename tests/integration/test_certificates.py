@@ -18,6 +18,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from ledger.checkchar import is_valid
 from ledger.db import plain_url
+from ledger.record_types import all_record_types
 from tests.factories import completion, id_number
 from tests.integration.conftest import COURSE, World
 from tests.unit.test_certificates_token import independent_verify
@@ -287,7 +288,7 @@ async def test_holder_check_answers_yes_or_no_and_is_rate_limited(world: World) 
 
 
 async def test_certificate_events_are_logged_and_audited(world: World) -> None:
-    from ledger.log.audit import audit, register_records  # noqa: F401
+    from ledger.log.audit import audit
 
     await register(world, [completion(1)])
     (skill,) = [c for c in await certificates(world) if c["kind"] == "skill_level"]
@@ -295,7 +296,9 @@ async def test_certificate_events_are_logged_and_audited(world: World) -> None:
                             headers=world.evaluator)  # fmt: skip
     entries = (await world.client.get(f"/api/v1/ledger/certificates/{skill['verification_code']}")).json()
     assert [e["kind"] for e in entries] == ["certificate.issued", "certificate.revoked"]
-    report = await audit(plain_url(world.settings.database_url or ""), "skills-ledger.example/xinjiang")
+    report = await audit(
+        plain_url(world.settings.database_url or ""), "skills-ledger.example/xinjiang", all_record_types()
+    )
     assert report.ok, report.problems
     conn = await asyncpg.connect(plain_url(world.settings.database_url or ""))
     try:
@@ -304,7 +307,9 @@ async def test_certificate_events_are_logged_and_audited(world: World) -> None:
         await conn.execute("UPDATE certificates SET status_reason = 'edited' WHERE kind = 'skill_level'")
     finally:
         await conn.close()
-    tampered = await audit(plain_url(world.settings.database_url or ""), "skills-ledger.example/xinjiang")
+    tampered = await audit(
+        plain_url(world.settings.database_url or ""), "skills-ledger.example/xinjiang", all_record_types()
+    )
     assert any("certificate:" in p for p in tampered.problems)
 
 

@@ -13,6 +13,8 @@ import pytest
 from ledger.db import make_engine, make_sessionmaker, plain_url
 from ledger.log.append import Event, IsolationError, append_events
 from ledger.log.audit import audit
+from ledger.log.records import RecordType, Registry
+from ledger.record_types import all_record_types
 from ledger.signed_note import open_note, parse_checkpoint, parse_verifier_key
 from tests.factories import completion
 from tests.integration.conftest import World
@@ -147,7 +149,8 @@ async def test_64_concurrent_appenders_with_failures_keep_positions_dense(world:
     assert positions == list(range(base + committed))
     assert head["size"] == base + committed
     assert bytes(head["root"]) == ref_mth(await leaves(url))
-    assert (await audit(plain_url(url), ORIGIN)).ok
+    with_test_events = Registry([*all_record_types(), RecordType("test", retired="events of this test")])
+    assert (await audit(plain_url(url), ORIGIN, with_test_events)).ok
 
 
 @pytest.mark.parametrize(
@@ -170,7 +173,7 @@ async def test_the_database_refuses_rewriting_the_log(world: World, statement: s
 async def test_audit_passes_on_an_honest_log(world: World) -> None:
     await register(world, 25)
     await checkpoint(world)
-    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN)
+    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN, all_record_types())
     assert report.ok, report.problems
     assert report.entries > 25 and report.records > 25 and report.checkpoints >= 1
 
@@ -183,7 +186,7 @@ async def test_audit_catches_one_changed_byte_in_a_leaf(world: World) -> None:
         "ALTER TABLE ledger_entries DISABLE TRIGGER USER",
         f"UPDATE ledger_entries SET leaf = overlay(leaf placing '\\x21'::bytea from 30 for 1) WHERE idx = {index}",
     )
-    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN)
+    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN, all_record_types())
     assert not report.ok
     assert any(f"entry {index}" in p for p in report.problems)
 
@@ -208,12 +211,12 @@ async def test_audit_catches_a_rewind_by_a_stored_or_an_external_checkpoint(worl
     # rewind the head to what the shortened tree hashes to, so that the head alone looks consistent
     root = ref_mth(await leaves(url))
     await superuser(url, f"UPDATE ledger_head SET size = {keep}, root = '\\x{root.hex()}'")
-    report = await audit(plain_url(url), ORIGIN)
+    report = await audit(plain_url(url), ORIGIN, all_record_types())
     assert any("rewound" in p for p in report.problems), report.problems
     # the operator also deletes the stored checkpoints: a copy kept outside still exposes the rewind
     await superuser(url, "ALTER TABLE ledger_checkpoints DISABLE TRIGGER USER", "DELETE FROM ledger_checkpoints")
-    inside_only = await audit(plain_url(url), ORIGIN)
-    with_witness = await audit(plain_url(url), ORIGIN, [("saved checkpoint", note)])
+    inside_only = await audit(plain_url(url), ORIGIN, all_record_types())
+    with_witness = await audit(plain_url(url), ORIGIN, all_record_types(), [("saved checkpoint", note)])
     assert not any("rewound" in p for p in inside_only.problems)
     assert any("rewound" in p for p in with_witness.problems)
 
@@ -222,7 +225,7 @@ async def test_audit_catches_an_edited_business_row(world: World) -> None:
     batch = await register(world, 3)
     completion_id = batch["rows"][1]["completion_id"]
     await superuser(world.settings.database_url or "", f"UPDATE completions SET hours = 999 WHERE id = {completion_id}")
-    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN)
+    report = await audit(plain_url(world.settings.database_url or ""), ORIGIN, all_record_types())
     assert report.problems == [
         f"completion:{completion_id} differs from what ledger entry {batch['rows'][1]['ledger_index']} committed to"
     ]
