@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +19,7 @@ from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, No
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.models import ApiKey, EvaluatorFiling, Institution, Occupation, Region
-from ledger.store.records import institutions_with_filings, table_loader
+from ledger.store.records import table_loader
 
 KEY_PREFIX = {"admin": "ldg_admin_", "institution": "ldg_inst_", "bureau": "ldg_bur_"}
 
@@ -41,6 +43,22 @@ class IssuedKey:
 
 def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
+
+
+async def institutions_with_filings(conn: Any, ids: Sequence[str] | None) -> AsyncIterator[tuple[str, Row]]:
+    """Institutions, each with `filings`: its filed (occupation_code, level) pairs."""
+    wanted = None if ids is None else [int(i) for i in ids]
+    filings: dict[int, list[tuple[str, int]]] = {}
+    for r in await conn.fetch(
+        "SELECT institution_id, occupation_code, level FROM evaluator_filings"
+        " WHERE $1::bigint[] IS NULL OR institution_id = ANY($1::bigint[])",
+        wanted,
+    ):
+        filings.setdefault(r["institution_id"], []).append((r["occupation_code"], r["level"]))
+    for r in await conn.fetch(
+        "SELECT * FROM institutions WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])", wanted
+    ):
+        yield str(r["id"]), {**dict(r), "filings": filings.get(r["id"], [])}
 
 
 def _institution_v1(row: Row) -> dict[str, object]:

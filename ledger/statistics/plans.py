@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,13 +17,32 @@ from ledger.log.records import RecordType, Row, register
 from ledger.statistics.dimensions import JURISDICTION_LABELS, RegionBook, Scope, resolve_scope
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import PLAN_METRICS, BaselineStock, PlanTarget
-from ledger.store.records import baseline_groups, table_loader
+from ledger.store.records import table_loader
 
 _PLAN_FIELDS = ("name", "metric", "region_code", "jurisdiction", "starts_on", "ends_on", "target")
 
 
 def _plan_v1(row: Row) -> dict[str, object]:
     return {"code": row["code"], **{k: str(row[k]) for k in _PLAN_FIELDS}}
+
+
+async def baseline_groups(conn: Any, ids: Sequence[str] | None) -> AsyncIterator[tuple[str, Row]]:
+    """The aggregate baseline stock, one record per (region, jurisdiction): subject id `region/jurisdiction`."""
+    groups: dict[str, dict[str, Any]] = {}
+    for r in await conn.fetch(
+        "SELECT region_code, jurisdiction, level, as_of, persons, source FROM baseline_stock"
+        " ORDER BY region_code, jurisdiction, level"
+    ):
+        sid = f"{r['region_code']}/{r['jurisdiction']}"
+        if ids is not None and sid not in ids:
+            continue
+        group = groups.setdefault(
+            sid,
+            {"region_code": r["region_code"], "jurisdiction": r["jurisdiction"], "levels": []},
+        )
+        group["levels"].append((r["level"], r["as_of"], r["persons"], r["source"]))
+    for sid, group in groups.items():
+        yield sid, group
 
 
 def _baseline_stock_v1(row: Row) -> dict[str, object]:
