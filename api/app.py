@@ -15,25 +15,25 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
-from api.controllers.admin import BureauKeyController, InstitutionController
-from api.controllers.certificates import AwardController, CertificateController, CourseCertificatesController
-from api.controllers.completions import CompletionController
-from api.controllers.courses import CourseController
-from api.controllers.dashboard import dashboard_router
-from api.controllers.ledger_log import CertificateLedgerController, LedgerController
-from api.controllers.ops import OpsController
-from api.controllers.stats import BaselineController, PlanController, StatsController
-from api.controllers.trainees import TraineeController
-from api.controllers.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
+from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
+from api.certificates.pdfs import pdf_signer
+from api.certificates.status_list import StatusListCache
+from api.certificates.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_principal, provide_session, runtime
-from api.pdfs import pdf_signer
+from api.log.controllers import CertificateLedgerController, LedgerController
+from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
-from api.status_list import StatusListCache
-from ledger.db import database_url, make_engine, make_sessionmaker, plain_url
+from api.registration.completions import CompletionController
+from api.registration.courses import CourseController
+from api.registration.trainees import TraineeController
+from api.statistics.controllers import BaselineController, PlanController, StatsController
+from api.statistics.dashboard import dashboard_router
+from api.tenancy.controllers import BureauKeyController, InstitutionController
+from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint
-from ledger.pii import PiiVault
+from ledger.people.pii import PiiVault
 from ledger.settings import Settings
-from ledger.signing_keys import active_key
+from ledger.tenancy.signing_keys import active_key
 
 log = logging.getLogger("api")
 

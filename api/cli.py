@@ -14,8 +14,8 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import migrate
-from ledger.db import database_url, make_engine, make_sessionmaker
+from ledger.database import migrate
+from ledger.database.engine import database_url, make_engine, make_sessionmaker
 from ledger.settings import Settings
 
 T = TypeVar("T")
@@ -70,8 +70,8 @@ def db_upgrade(revision: str) -> None:
 def db_app_role(role: str) -> None:
     """Create ROLE for the server: it may write business tables and append to the ledger, but it does not own
     the log tables, so it can neither rewrite them nor disable their triggers. Run as the tables' owner."""
-    from ledger.db import plain_url
-    from ledger.roles import grant_app_role
+    from ledger.database.engine import plain_url
+    from ledger.database.roles import grant_app_role
 
     asyncio.run(grant_app_role(plain_url(_url(_settings())), role))
     click.echo(f"role {role} ready: GRANT {role} TO <login role>, and run the server as that login role")
@@ -87,7 +87,7 @@ def reference() -> None:
 @click.option("--occupations", "occupations_csv", type=click.Path(exists=True, path_type=Path), help="occupations CSV")
 def reference_load(regions_csv: Path | None, occupations_csv: Path | None) -> None:
     """Load the shipped reference data, or the CSV files given (code,name,… headers; UTF-8 or GB18030)."""
-    from ledger import reference_load as ref
+    from ledger.reference import load as ref
 
     regions = ref.regions_from_csv(regions_csv) if regions_csv else ref.shipped_regions()
     occupations = ref.occupations_from_csv(occupations_csv) if occupations_csv else ref.shipped_occupations()
@@ -115,7 +115,7 @@ def keys() -> None:
 @click.option("--label", default="")
 def keys_create(kind: str, institution_code: str | None, region_code: str | None, label: str) -> None:
     """Create a key and print it once."""
-    from ledger.tenancy import institution_by_code, issue_key
+    from ledger.tenancy.service import institution_by_code, issue_key
 
     if kind == "institution" and not institution_code:
         raise click.UsageError("--institution is required for an institution key")
@@ -149,7 +149,7 @@ def keys_create(kind: str, institution_code: str | None, region_code: str | None
 def audit(checkpoints: tuple[Path, ...]) -> None:
     """Recompute the ledger from its leaves and check the head, checkpoints and business rows. Exit 1 on any
     mismatch."""
-    from ledger.db import plain_url
+    from ledger.database.engine import plain_url
     from ledger.log.audit import audit as run_audit
     from ledger.record_types import all_record_types
 
@@ -167,7 +167,7 @@ def audit(checkpoints: tuple[Path, ...]) -> None:
 @click.option("--offline", is_flag=True, help="do not ask the server for the live status")
 def verify_pdf(pdf: Path, jwks: Path | None, offline: bool) -> None:
     """Decode a certificate PDF's QR codes, verify their signatures and (online) their live status."""
-    from api.verify_pdf import check_pdf
+    from api.certificates.verify_pdf import check_pdf
 
     results = check_pdf(pdf, jwks, online=not offline)
     if not results:
@@ -184,7 +184,7 @@ def verify_pdf(pdf: Path, jwks: Path | None, offline: bool) -> None:
 def checkpoint() -> None:
     """Sign a checkpoint over the ledger's current head now, and print it."""
     from ledger.log.reader import make_checkpoint
-    from ledger.pii import PiiVault
+    from ledger.people.pii import PiiVault
 
     settings = _settings()
     assert settings.pii_key and settings.lookup_key
@@ -206,7 +206,7 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     from api.app import create_app
     from api.demo import seed_demo
-    from ledger import reference_load as ref
+    from ledger.reference import load as ref
 
     settings = _settings()
     if "LEDGER_PUBLIC_BASE_URL" not in os.environ:  # QR codes then point at this very server

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from ledger import migrate
+from ledger.database import migrate
 
 
 @click.command("demo")
@@ -23,8 +23,8 @@ def demo(scale: str, fraction: float) -> None:
     """Generate a synthetic province (xinjiang ≈ 3.2 M persons, 5 M certificates, 9 M completions) with bulk SQL,
     build the talent rollup, and print the time of each phase. Use an empty database."""
     from api.cli import _settings, _url
-    from ledger import reference_load as ref
-    from ledger.db import make_engine, make_sessionmaker
+    from ledger.database.engine import make_engine, make_sessionmaker
+    from ledger.reference import load as ref
     from ledger.statistics.synthetic import SCALES, generate
 
     settings = _settings()

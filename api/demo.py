@@ -8,7 +8,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.qr_signing import qr_signer
+from api.certificates.qr_signing import qr_signer
 from ledger.commands import (
     AssessmentIn,
     CompletionIn,
@@ -18,13 +18,13 @@ from ledger.commands import (
     InstitutionIn,
     TraineeIn,
 )
-from ledger.completions import register_completions
-from ledger.courses import create_course
-from ledger.identity import check_char
-from ledger.models import Institution
-from ledger.pii import PiiVault
+from ledger.people.identity import check_char
+from ledger.people.pii import PiiVault
+from ledger.registration.courses import create_course
+from ledger.registration.service import register_completions
 from ledger.settings import Settings
-from ledger.tenancy import issue_key, register_institution
+from ledger.tenancy.service import issue_key, register_institution
+from ledger.tenancy.tables import Institution
 
 EVALUATOR = InstitutionIn(
     code="XJ-EVAL-01",

@@ -13,10 +13,10 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.status_list import StatusListCache
-from ledger.pii import PiiVault
+from api.certificates.status_list import StatusListCache
+from ledger.people.pii import PiiVault
 from ledger.settings import Settings
-from ledger.tenancy import Principal, principal_for
+from ledger.tenancy.service import Principal, principal_for
 
 
 @dataclass

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.problems import problem_response
-from ledger.models import IdempotencyRecord
-from ledger.tenancy import Principal
+from ledger.tenancy.service import Principal
+from ledger.tenancy.tables import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
 

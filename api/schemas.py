@@ -7,7 +7,8 @@ import uuid
 
 import msgspec
 
-from ledger.models import Course, Institution
+from ledger.registration.tables import Course
+from ledger.tenancy.tables import Institution
 
 
 class FiledOccupationOut(msgspec.Struct):

@@ -32,8 +32,8 @@ BENCH = ROOT / "bench"
 # package: the project root goes first, bench/ last (so `common` still imports). Import `common` before `ledger`.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, BENCH)] + [str(BENCH)]
 
-from ledger import migrate  # noqa: E402
-from ledger.db import as_asyncpg_url, make_engine, make_sessionmaker, plain_url  # noqa: E402
+from ledger.database import migrate  # noqa: E402
+from ledger.database.engine import as_asyncpg_url, make_engine, make_sessionmaker, plain_url  # noqa: E402
 from ledger.settings import Settings  # noqa: E402
 from tests.factories import id_number  # noqa: E402
 
@@ -127,7 +127,7 @@ async def _admin(sql: str) -> None:
 
 async def create_database(tag: str) -> str:
     """A new database `bench_<tag>_<random>`, migrated and holding the shipped reference data; its URL."""
-    from ledger import reference_load as ref
+    from ledger.reference import load as ref
 
     name = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
     await _admin(f'CREATE DATABASE "{name}"')
@@ -274,7 +274,7 @@ def bearer(key: str) -> dict[str, str]:
 
 async def admin_key(database_url: str) -> str:
     """An admin key, issued in-process (as `ledger keys create --kind admin` does)."""
-    from ledger.tenancy import issue_key
+    from ledger.tenancy.service import issue_key
 
     engine = make_engine(database_url, pool_size=1)
     try:
@@ -304,8 +304,8 @@ async def institution_in_process(database_url: str) -> int:
     import msgspec
 
     from ledger.commands import CourseIn, InstitutionIn
-    from ledger.courses import create_course
-    from ledger.tenancy import register_institution
+    from ledger.registration.courses import create_course
+    from ledger.tenancy.service import register_institution
 
     engine = make_engine(database_url, pool_size=1)
     try:

@@ -45,10 +45,10 @@ from common import (
     trainee_id_number,
 )
 
-from ledger.db import plain_url
-from ledger.identity import id_facts, mask_id
-from ledger.names import name_match_key, normalize_name
-from ledger.pii import PiiVault
+from ledger.database.engine import plain_url
+from ledger.people.identity import id_facts, mask_id
+from ledger.people.names import name_match_key, normalize_name
+from ledger.people.pii import PiiVault
 from ledger.settings import _b64key
 
 TARGET_PER_SECOND = 5_000

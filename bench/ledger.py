@@ -6,12 +6,12 @@ realistic one.
     python bench/ledger.py --parts b --entries 1000000 10000000
     python bench/ledger.py --parts a --pairs 7
 
-(a) `ledger.completions.register_completions` is called in-process on batches of the same shape (distinct
+(a) `ledger.registration.service.register_completions` is called in-process on batches of the same shape (distinct
     trainees), alternately as it is and with `ledger.journal.append_events` replaced, in this process only,
     by a no-op returning `list(range(len(events)))`. Same database, same batch size; each run includes the
     commit. Ratio = with / without (completions/s), medians over the pairs.
 (b) A log of N synthetic entries is COPYed straight into ledger_entries / ledger_nodes (nodes computed with
-    `ledger.merkle.extend`, in chunks) with the head at (N, root). Then `ledger.log.reader.inclusion` is timed
+    `ledger.log.merkle.extend`, in chunks) with the head at (N, root). Then `ledger.log.reader.inclusion` is timed
     for random indices, each call in its own session like a request, beside the same sessions doing one
     primary-key read (`reader.head`); and `GET /api/v1/ledger/proof/inclusion` on a real server process, beside
     `GET /health` on the same server.
@@ -54,12 +54,11 @@ from common import (
 )
 
 import ledger.journal as completions_service  # the module whose append_events (a) replaces
-from api.qr_signing import qr_signer
-from ledger import merkle
+from api.certificates.qr_signing import qr_signer
 from ledger.commands import CompletionIn
-from ledger.db import make_engine, make_sessionmaker, plain_url
-from ledger.log import reader
-from ledger.pii import PiiVault
+from ledger.database.engine import make_engine, make_sessionmaker, plain_url
+from ledger.log import merkle, reader
+from ledger.people.pii import PiiVault
 from ledger.settings import _b64key
 
 RATIO_TARGET = 0.7

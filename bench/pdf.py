@@ -32,7 +32,7 @@ from certificates.pdf import register_fonts, render_many, render_pdf
 from certificates.qr import qr_matrix
 from certificates.signing import demo_credentials, make_signer, sign_pdf
 from certificates.token import TokenClaims, key_id, qr_url, sign_token
-from ledger.snapshot import TEMPLATE_VERSION, CertificateSnapshot
+from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超"]

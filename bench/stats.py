@@ -31,12 +31,12 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-from ledger.db import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
+from ledger.database.driver import driver  # noqa: E402
+from ledger.database.engine import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
 from ledger.statistics.dimensions import Columns, group_sql, region_book, resolve_scope  # noqa: E402
 from ledger.statistics.refresh import refresh_talent, talent_layers  # noqa: E402
 from ledger.statistics.synthetic import SCALES, generate  # noqa: E402
 from ledger.statistics.talent import talent_report  # noqa: E402
-from ledger.store import driver  # noqa: E402
 
 SHAPES: list[tuple[str, dict, tuple[str, ...]]] = [
     ("province total", {}, ()),

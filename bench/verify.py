@@ -60,7 +60,7 @@ from common import (
     table,
 )
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from ledger.settings import Settings
 
 TARGET_RATIO = 0.60

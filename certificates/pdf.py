@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from certificates import wording
 from certificates.qr import QUIET_ZONE_MODULES, QrMatrix, qr_matrix
-from ledger.snapshot import CertificateSnapshot
+from ledger.certificates.snapshot import CertificateSnapshot
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR = "LedgerSerifSC-Regular"

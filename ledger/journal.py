@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.log.append import Event, append_events
 from ledger.log.records import RECORD_TYPES, RecordType, Row
 from ledger.statistics import refresh_talent
-from ledger.store import driver
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,12 @@ from ledger.log.records import RECORD_TYPES, Registry
 
 
 def all_record_types() -> Registry:
-    from ledger import completions, courses, issuance, legacy, signing_keys, tenancy  # noqa: F401
-    from ledger.statistics import plans  # noqa: F401
+    import ledger.certificates.issuance
+    import ledger.certificates.legacy
+    import ledger.registration.courses
+    import ledger.registration.service
+    import ledger.statistics.plans
+    import ledger.tenancy.service
+    import ledger.tenancy.signing_keys  # noqa: F401  (imported so that their record types register)
 
     return RECORD_TYPES

@@ -1,6 +1,6 @@
 """Alembic environment: async engine, one transaction per migration run.
 
-The URL comes from `config.attributes["url"]` (set by `ledger.migrate`) or from LEDGER_DATABASE_URL.
+The URL comes from `config.attributes["url"]` (set by `ledger.database.migrate`) or from LEDGER_DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from ledger.db import as_asyncpg_url, make_engine
-from ledger.schema import metadata
+from ledger.database.engine import as_asyncpg_url, make_engine
+from ledger.database.schema import metadata
 
 config = context.config
 

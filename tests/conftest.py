@@ -19,8 +19,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from ledger import migrate
-from ledger.db import as_asyncpg_url, embedded_url, make_engine, make_sessionmaker, plain_url
+from ledger.database import migrate
+from ledger.database.engine import as_asyncpg_url, embedded_url, make_engine, make_sessionmaker, plain_url
 from ledger.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def template_url(server_url: str) -> Iterator[str]:
     """A migrated database holding the shipped reference data: the template every test copies."""
-    from ledger import reference_load as ref
+    from ledger.reference import load as ref
 
     url = _with_database(server_url, TEMPLATE)
     run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from html import escape
 from urllib.parse import urlencode
 
-from api.dashboard_figures import Dashboard, DashboardQuery
 from api.pages.charts import (
     BLUE,
     GREEN,
@@ -25,6 +24,7 @@ from api.pages.charts import (
     line_chart,
     number,
 )
+from api.statistics.dashboard_figures import Dashboard, DashboardQuery
 from ledger.statistics.report import Report
 
 TITLE = "技能人才统计看板"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ledger.verification import Verification
+from ledger.certificates.verification import Verification
 
 LANGUAGES = ("zh", "en", "ug")
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import clock, merkle
+from ledger import clock
+from ledger.database.driver import driver
+from ledger.log import merkle
 from ledger.log.leaf import commitment, encode_leaf
-from ledger.store import driver
 
 
 class IsolationError(RuntimeError):

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger import merkle
+from ledger.log import merkle
 from ledger.log.leaf import commitment, content_version, decode_leaf
 from ledger.log.records import Registry
-from ledger.signed_note import open_note, parse_checkpoint
+from ledger.log.signed_note import open_note, parse_checkpoint
 
 CHUNK = 20_000
 

@@ -9,15 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import clock, merkle
-from ledger.certificate_tables import Certificate
+from ledger import clock
+from ledger.certificates.tables import Certificate
+from ledger.database.driver import driver
 from ledger.errors import InvalidInput, NotFound
+from ledger.log import merkle
 from ledger.log.append import fetch_nodes
+from ledger.log.signed_note import checkpoint_body, sign_note
 from ledger.log.tables import LedgerCheckpoint, LedgerEntry, LedgerHead
-from ledger.pii import PiiVault
-from ledger.signed_note import checkpoint_body, sign_note
-from ledger.signing_keys import active_key
-from ledger.store import driver
+from ledger.people.pii import PiiVault
+from ledger.tenancy.signing_keys import active_key
 
 
 @dataclass(frozen=True, slots=True)

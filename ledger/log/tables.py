@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models import Base, _now
+from ledger.database.base import Base, _now
 
 
 class LedgerHead(Base):

@@ -3,7 +3,7 @@
 `regions.csv` holds Xinjiang (650000) with its prefectures and counties, the XPCC (兵团) cities grouped under
 659000 自治区直辖县级行政区划, and the other province-level units (level `province`, no parent, no jurisdiction) so
 that a domicile from another province is recognised. `occupations.csv` is a starter set of 2022-edition codes;
-a bureau loads its full catalogue through `ledger.reference_load`.
+a bureau loads its full catalogue through `ledger.reference.load`.
 """
 
 from __future__ import annotations

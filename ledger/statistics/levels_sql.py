@@ -1,8 +1,8 @@
-"""SQL spellings of the level ladder, generated from `ledger.levels` so that no query compares codes by hand."""
+"""SQL spellings of the level ladder, generated from `ledger.reference.levels`: no query compares codes by hand."""
 
 from __future__ import annotations
 
-from ledger.levels import SkillLevel
+from ledger.reference.levels import SkillLevel
 
 NO_LEVEL = 0  # a counted certificate that carries no level (legacy qualification, special ability)
 

@@ -11,13 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.loaders import table_loader
 from ledger.errors import ErrorCollector, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.statistics.dimensions import JURISDICTION_LABELS, RegionBook, Scope, resolve_scope
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import PLAN_METRICS, BaselineStock, PlanTarget
-from ledger.store.records import table_loader
 
 _PLAN_FIELDS = ("name", "metric", "region_code", "jurisdiction", "starts_on", "ends_on", "target")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
 from ledger.statistics.tables import (
     CUBE_KEEPS,
@@ -23,7 +24,6 @@ from ledger.statistics.tables import (
     GRAIN_REGION,
     PROVINCE,
 )
-from ledger.store import driver
 
 LEGACY = "legacy_qualification"  # imported pre-ledger certificates: the person-by-person baseline
 BASE_KINDS = ("skill_level", LEGACY)

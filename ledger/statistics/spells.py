@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ledger.levels import SkillLevel
+from ledger.reference.levels import SkillLevel
 
 _RANK = {lv.digit: lv.rank for lv in SkillLevel.certificate_levels() if lv.digit is not None}
 

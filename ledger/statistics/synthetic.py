@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.statistics.refresh import rebuild_talent
-from ledger.store import driver
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ledger.models import Base, _now
+from ledger.database.base import Base, _now
 
 # A rollup cube is one choice of dimensions next to region, jurisdiction and level ...
 CUBE_PLACE = 1  # region, jurisdiction, level

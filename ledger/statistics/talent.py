@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.errors import FieldError, InvalidInput
 from ledger.statistics.dimensions import (
     JURISDICTION_LABELS,
@@ -32,7 +33,6 @@ from ledger.statistics.tables import (
     GRAIN_REGION,
     PROVINCE,
 )
-from ledger.store import driver
 
 FIGURES = ("talent", "high_skill")
 TALENT_DIMENSIONS = ("region", "prefecture", "south4", "level", "occupation_group", "occupation", "gender",

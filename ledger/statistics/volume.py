@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.errors import FieldError, InvalidInput
 from ledger.statistics.dimensions import (
     DIMENSIONS,
@@ -24,7 +25,6 @@ from ledger.statistics.dimensions import (
 from ledger.statistics.levels_sql import high_skill_codes
 from ledger.statistics.refresh import LEGACY, counted_kinds, talent_layers
 from ledger.statistics.report import Report, rate
-from ledger.store import driver
 
 SCOPE_RULE = "地区按{basis}归属；管辖口径：{jurisdiction}。 / Region by {basis_en}; jurisdiction: {jurisdiction}."
 

@@ -7,7 +7,7 @@ import sys
 
 import asyncpg
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from tests.conftest import ROOT, run_async
 from tests.e2e.conftest import Server
 

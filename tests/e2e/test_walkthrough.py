@@ -7,7 +7,7 @@ import re
 import asyncpg
 import httpx
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from tests.conftest import run_async
 from tests.e2e.conftest import Server
 from tests.factories import check_char, id_number

@@ -55,8 +55,8 @@ def bearer(key: str) -> dict[str, str]:
 
 
 async def _admin_key(settings: Settings) -> str:
-    from ledger.db import make_engine, make_sessionmaker
-    from ledger.tenancy import issue_key
+    from ledger.database.engine import make_engine, make_sessionmaker
+    from ledger.tenancy.service import issue_key
 
     engine = make_engine(settings.database_url or "", pool_size=1)
     async with make_sessionmaker(engine)() as session:

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ledger.levels import SkillLevel
+from ledger.reference.levels import SkillLevel
 
 INSTITUTIONS = (  # code, region, jurisdiction
     ("URUMQI", "650100", "zizhiqu"),

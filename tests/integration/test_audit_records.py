@@ -10,7 +10,7 @@ import sys
 import asyncpg
 import pytest
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from ledger.log.audit import audit
 from ledger.log.records import RecordType, Registry
 from ledger.record_types import all_record_types

@@ -16,8 +16,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from ledger.checkchar import is_valid
-from ledger.db import plain_url
+from ledger.certificates.numbering import is_valid
+from ledger.database.engine import plain_url
 from ledger.record_types import all_record_types
 from tests.factories import completion, id_number
 from tests.integration.conftest import COURSE, World

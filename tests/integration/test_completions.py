@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from tests.factories import completion, id_number
 from tests.integration.conftest import World
 

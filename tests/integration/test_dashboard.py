@@ -115,8 +115,8 @@ async def test_only_bureau_and_admin_keys_sign_in(world: World, who: str, status
 
 
 async def test_a_revoked_key_ends_its_session(world: World) -> None:
-    from ledger.db import make_engine, make_sessionmaker
-    from ledger.tenancy import principal_for, revoke_key
+    from ledger.database.engine import make_engine, make_sessionmaker
+    from ledger.tenancy.service import principal_for, revoke_key
 
     assert (await sign_in(world.client, secret_of(world.bureau))).status_code == 303
     assert (await world.client.get("/dashboard")).status_code == 200

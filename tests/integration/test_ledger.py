@@ -10,12 +10,12 @@ import random
 import asyncpg
 import pytest
 
-from ledger.db import make_engine, make_sessionmaker, plain_url
+from ledger.database.engine import make_engine, make_sessionmaker, plain_url
 from ledger.log.append import Event, IsolationError, append_events
 from ledger.log.audit import audit
 from ledger.log.records import RecordType, Registry
+from ledger.log.signed_note import open_note, parse_checkpoint, parse_verifier_key
 from ledger.record_types import all_record_types
-from ledger.signed_note import open_note, parse_checkpoint, parse_verifier_key
 from tests.factories import completion
 from tests.integration.conftest import World
 from tests.unit.test_merkle import ref_leaf, ref_mth, ref_path, ref_proof
@@ -232,7 +232,7 @@ async def test_audit_catches_an_edited_business_row(world: World) -> None:
 
 
 async def test_an_app_role_that_does_not_own_the_log_cannot_rewrite_it(world: World) -> None:
-    from ledger.roles import grant_app_role
+    from ledger.database.roles import grant_app_role
 
     url = plain_url(world.settings.database_url or "")
     await grant_app_role(url, "ledger_app_test")

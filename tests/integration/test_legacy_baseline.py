@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from ledger.db import plain_url
+from ledger.database.engine import plain_url
 from tests.factories import completion, id_number
 from tests.integration.conftest import World
 

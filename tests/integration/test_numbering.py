@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from ledger.db import make_engine, make_sessionmaker
-from ledger.issuance import allocate_serials
+from ledger.certificates.issuance import allocate_serials
+from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.settings import Settings
 
 

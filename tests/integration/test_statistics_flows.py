@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.db import make_engine, make_sessionmaker
-from ledger.models import MODE_TAGS
+from ledger.database.driver import driver
+from ledger.database.engine import make_engine, make_sessionmaker
+from ledger.registration.tables import MODE_TAGS
 from ledger.statistics import refresh_talent
 from ledger.statistics.dimensions import DIMENSIONS, JURISDICTIONS, RegionBook, Scope, region_book, resolve_scope
 from ledger.statistics.plans import plan_progress
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import PLAN_METRICS
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
-from ledger.store import driver
 from tests.integration import statistics_world as world
 from tests.integration.statistics_world import DOMICILES, INSTITUTIONS, OCCUPATIONS, Raw, Where, Writer
 from tests.integration.test_statistics_talent import day, runner

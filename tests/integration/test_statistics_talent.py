@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.db import make_engine, make_sessionmaker
+from ledger.database.driver import driver
+from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.statistics import refresh_talent
 from ledger.statistics.dimensions import region_book, resolve_scope
 from ledger.statistics.talent import talent_report
-from ledger.store import driver
 from tests.integration.statistics_world import (
     DOMICILES,
     INSTITUTIONS,

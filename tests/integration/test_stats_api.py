@@ -8,9 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from ledger.db import make_engine, make_sessionmaker
+from ledger.database.driver import driver
+from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.statistics import refresh_talent
-from ledger.store import driver
 from tests.integration.conftest import World, bearer
 from tests.integration.statistics_world import Writer
 

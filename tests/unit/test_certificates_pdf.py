@@ -21,7 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFontFace
 from certificates import wording
 from certificates.pdf import FONT_DIR, render_many, render_pdf
 from certificates.token import TokenClaims, key_id, qr_url, sign_token, verify_token
-from ledger.snapshot import TEMPLATE_VERSION, CertificateSnapshot
+from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 
 KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"pdf test key").digest())
 KID = key_id(KEY.public_key())
@@ -193,7 +193,7 @@ def test_same_snapshot_gives_identical_bytes_in_this_and_another_process() -> No
     script = (
         "import sys, msgspec\n"
         "from certificates.pdf import render_pdf\n"
-        "from ledger.snapshot import CertificateSnapshot\n"
+        "from ledger.certificates.snapshot import CertificateSnapshot\n"
         "snap = msgspec.json.decode(sys.stdin.buffer.read(), type=CertificateSnapshot)\n"
         "sys.stdout.buffer.write(render_pdf(snap))\n"
     )

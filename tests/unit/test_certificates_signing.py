@@ -20,7 +20,7 @@ from certificates.signing import (
     make_signer,
     sign_pdf,
 )
-from ledger.snapshot import TEMPLATE_VERSION, CertificateSnapshot
+from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 
 
 @pytest.fixture(scope="module")

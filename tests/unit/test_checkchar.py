@@ -1,4 +1,4 @@
-"""ledger.checkchar: ISO 7064 MOD 37,36 and the two certificate number schemes."""
+"""ledger.certificates.numbering: ISO 7064 MOD 37,36 and the two certificate number schemes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ledger.checkchar import (
+from ledger.certificates.numbering import (
     ALPHABET,
     LEDGER_NUMBER_LENGTH,
     NumberError,

@@ -1,4 +1,4 @@
-"""ledger.identity: GB 11643 resident ID numbers.
+"""ledger.people.identity: GB 11643 resident ID numbers.
 
 The check character is recomputed here from the standard's definition (weights 2^(17-i) mod 11, value
 (12 - Σ mod 11) mod 11 written with X for 10) rather than with the module's table, so a wrong table would fail.
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ledger.identity import PROVINCE_CODES, IdNumberError, id_facts, mask_id, normalize_id_number
+from ledger.people.identity import PROVINCE_CODES, IdNumberError, id_facts, mask_id, normalize_id_number
 
 TODAY = dt.date(2025, 6, 1)
 EXAMPLES = ["11010519491231002X", "650102199001011239", "653101198506152012"]

@@ -1,4 +1,4 @@
-"""ledger.levels: skill levels order by rank, never by their (inverted) codes."""
+"""ledger.reference.levels: skill levels order by rank, never by their (inverted) codes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.levels import SkillLevel
+from ledger.reference.levels import SkillLevel
 
 L = SkillLevel
 

@@ -1,4 +1,4 @@
-"""ledger.merkle against a deliberately naive RFC 9162 reference written here from the RFC text.
+"""ledger.log.merkle against a deliberately naive RFC 9162 reference written here from the RFC text.
 
 The reference works on a plain list of leaf inputs and recurses exactly as §2.1.1 (MTH), §2.1.3.1 (PATH)
 and §2.1.4.1 (PROOF/SUBPROOF) are written; it knows nothing about stored nodes. The module under test only
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
+from ledger.log import merkle
 
 # --- the naive reference (RFC 9162 §2.1) --------------------------------------------------------------------
 

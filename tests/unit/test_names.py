@@ -1,4 +1,4 @@
-"""ledger.names: normalising, matching and masking person names."""
+"""ledger.people.names: normalising, matching and masking person names."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.names import DOT_LOOKALIKES, MAX_LENGTH, NameError_, mask_name, name_match_key, normalize_name
+from ledger.people.names import DOT_LOOKALIKES, MAX_LENGTH, NameError_, mask_name, name_match_key, normalize_name
 
 DOT = "\u00b7"
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ledger.identity import PROVINCE_CODES
+from ledger.people.identity import PROVINCE_CODES
 from ledger.reference import (
     CATALOGUE_VERSION,
     MAJOR_GROUPS,

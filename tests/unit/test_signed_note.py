@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.signed_note import (
+from ledger.log.signed_note import (
     Checkpoint,
     checkpoint_body,
     key_id,

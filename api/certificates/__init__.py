@@ -1,0 +1,1 @@
+"""Certificate endpoints, PDFs, the QR signer, the status list and public verification."""

@@ -1,0 +1,214 @@
+"""An institution's certificates: list, read, PDFs, revoke/suspend/reinstate/reissue, and dual awards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, Parameter
+
+from api.certificates.pdfs import certificate_pdf, course_pdf
+from api.certificates.qr_signing import qr_signer
+from api.deps import Caller, DbSession, Shared, institution_of
+from api.idempotency import run_write
+from ledger.certificates import reads
+from ledger.certificates import status as certificate_status
+from ledger.certificates.tables import Certificate
+from ledger.errors import NotFound
+
+
+class CertificateOut(msgspec.Struct):
+    number: str
+    kind: str
+    status: str
+    verification_code: str
+    level: int | None
+    occupation_code: str
+    issued_on: dt.date
+    holder_name: str
+    status_reason: str
+    status_effective_on: dt.date | None
+    verify_url: str
+    qr_text: str
+    award_id: uuid.UUID | None = None
+
+
+class CertificateList(msgspec.Struct):
+    items: list[CertificateOut]
+    limit: int
+    offset: int
+
+
+class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    effective_on: dt.date | None = None
+
+
+class ReissueIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    corrected_name: str | None = None
+
+
+class AwardCertificateOut(msgspec.Struct):
+    number: str
+    kind: str
+    status: str
+
+
+class AwardOut(msgspec.Struct):
+    id: uuid.UUID
+    rule: str
+    complete: bool
+    certificates: list[AwardCertificateOut]
+
+
+def certificate_out(certificate: Certificate, public_base: str, award_id: uuid.UUID | None = None) -> CertificateOut:
+    snapshot = certificate.snapshot
+    return CertificateOut(
+        number=certificate.number,
+        kind=certificate.kind,
+        status=certificate.status,
+        verification_code=certificate.verification_code,
+        level=certificate.level,
+        occupation_code=certificate.occupation_code,
+        issued_on=certificate.issued_on,
+        holder_name=snapshot["holder_name"],
+        status_reason=certificate.status_reason,
+        status_effective_on=certificate.status_effective_on,
+        verify_url=f"{public_base}/v/{certificate.verification_code}",
+        qr_text=snapshot["qr_text"],
+        award_id=award_id,
+    )
+
+
+class CertificateController(Controller):
+    path = "/api/v1/certificates"
+    tags = ["certificates"]
+
+    @get("/")
+    async def index(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        course_code: str | None = None,
+        status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
+    ) -> CertificateList:
+        found = await reads.list_certificates(db_session, institution_of(principal), course_code, status, limit, offset)
+        base = runtime.settings.public_base_url
+        awards = await reads.awards_of_certificates(db_session, found)
+        return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset)
+
+    @get("/{number:str}")
+    async def read(self, number: str, db_session: DbSession, principal: Caller, runtime: Shared) -> CertificateOut:
+        certificate = await certificate_status.certificate_of(db_session, institution_of(principal), number)
+        award = await reads.award_of_certificate(db_session, certificate)
+        return certificate_out(certificate, runtime.settings.public_base_url, award)
+
+    @get("/{number:str}/pdf", media_type="application/pdf")
+    async def pdf(self, number: str, db_session: DbSession, principal: Caller, runtime: Shared) -> Response[bytes]:
+        """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download."""
+        certificate = await certificate_status.certificate_of(db_session, institution_of(principal), number)
+        pdf = await certificate_pdf(db_session, certificate, runtime.pdf_signer)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="certificate-{certificate.verification_code}.pdf"'},
+        )
+
+    async def _change(
+        self, request: Request, number: str, action: str, data: StatusChangeIn, db_session: DbSession,
+        principal: Caller, runtime: Shared,
+    ) -> Response:  # fmt: skip
+        institution_id = institution_of(principal)
+
+        async def work() -> CertificateOut:
+            changed = await certificate_status.change_status(
+                db_session, institution_id, number, action, data.reason, data.effective_on
+            )
+            return certificate_out(changed, runtime.settings.public_base_url)
+
+        response = await run_write(request, db_session, principal, work, status_code=200)
+        runtime.status_list.invalidate()
+        return response
+
+    @post("/{number:str}/revoke", status_code=200)
+    async def revoke(
+        self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
+        principal: Caller, runtime: Shared,
+    ) -> Response[CertificateOut]:  # fmt: skip
+        """Revoke (撤销), from `effective_on` (default today). Final."""
+        return await self._change(request, number, "revoke", data, db_session, principal, runtime)
+
+    @post("/{number:str}/suspend", status_code=200)
+    async def suspend(
+        self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
+        principal: Caller, runtime: Shared,
+    ) -> Response[CertificateOut]:  # fmt: skip
+        """Suspend (暂停) until reinstated."""
+        return await self._change(request, number, "suspend", data, db_session, principal, runtime)
+
+    @post("/{number:str}/reinstate", status_code=200)
+    async def reinstate(
+        self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
+        principal: Caller, runtime: Shared,
+    ) -> Response[CertificateOut]:  # fmt: skip
+        """Reinstate a suspended certificate."""
+        return await self._change(request, number, "reinstate", data, db_session, principal, runtime)
+
+    @post("/{number:str}/reissue", status_code=201)
+    async def reissue(
+        self, request: Request, number: str, data: JSONBody[ReissueIn], db_session: DbSession,
+        principal: Caller, runtime: Shared,
+    ) -> Response[CertificateOut]:  # fmt: skip
+        """Reissue (补发/更正) with a corrected name: a new number and code, the original award date."""
+        institution_id = institution_of(principal)
+
+        async def work() -> CertificateOut:
+            base = runtime.settings.public_base_url
+            sign = await qr_signer(db_session, runtime.vault, base)
+            successor = await certificate_status.reissue(
+                db_session, institution_id, number, data.reason, data.corrected_name, sign, base
+            )
+            return certificate_out(successor, base)
+
+        response = await run_write(request, db_session, principal, work)
+        runtime.status_list.invalidate()
+        return response
+
+
+class CourseCertificatesController(Controller):
+    path = "/api/v1/courses"
+    tags = ["certificates"]
+
+    @get("/{code:str}/certificates.pdf", media_type="application/pdf")
+    async def course_pdf(self, code: str, db_session: DbSession, principal: Caller, runtime: Shared) -> Response[bytes]:
+        """All current certificates of a course in one PDF, one per page, ordered by number."""
+        found = await reads.course_certificates(db_session, institution_of(principal), code)
+        if not found:
+            raise NotFound(f"no certificates for course {code!r}")
+        pdf = await course_pdf(found, runtime.pdf_signer)
+        return Response(
+            pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{code}.pdf"'}
+        )
+
+
+class AwardController(Controller):
+    path = "/api/v1/awards"
+    tags = ["certificates"]
+
+    @get("/{award_id:uuid}")
+    async def read(self, award_id: uuid.UUID, db_session: DbSession, principal: Caller) -> AwardOut:
+        """A dual award (双证): its rule, both certificates as they stand today, and whether it is complete."""
+        view = await reads.award_view(db_session, institution_of(principal), award_id)
+        return AwardOut(
+            id=view.id,
+            rule=view.rule,
+            complete=view.complete,
+            certificates=[AwardCertificateOut(c.number, c.kind, c.status) for c in (view.companion, view.skill)],
+        )

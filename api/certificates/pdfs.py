@@ -1,0 +1,78 @@
+"""Certificate PDFs: rendered from the frozen snapshot in a worker thread, PAdES-signed where configured, and
+kept once made so that every download of a certificate returns the same bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certificates.pdf import render_many, render_pdf
+from certificates.signing import SigningCredentials, demo_credentials, load_credentials, make_signer, sign_pdf
+from ledger.certificates.snapshot import CertificateSnapshot
+from ledger.certificates.tables import Certificate, CertificatePdf
+from ledger.settings import Settings
+
+
+def pdf_signer(settings: Settings) -> Any | None:
+    """The pyHanko signer the settings ask for: none, a demo certificate kept in the data folder, or files."""
+    if settings.pdf_signing == "none":
+        return None
+    if settings.pdf_signing == "files":
+        if not (settings.pdf_signing_cert and settings.pdf_signing_key):
+            raise ValueError("LEDGER_PDF_SIGNING_CERT and LEDGER_PDF_SIGNING_KEY are both needed")
+        return make_signer(load_credentials(settings.pdf_signing_cert, settings.pdf_signing_key))
+    if settings.pdf_signing == "demo":
+        return make_signer(demo_credentials_in(settings.data_dir / "pdf-signing"))
+    raise ValueError(f"unknown LEDGER_PDF_SIGNING {settings.pdf_signing!r}")
+
+
+def demo_credentials_in(folder: Path) -> SigningCredentials:
+    cert, key = folder / "demo-cert.pem", folder / "demo-key.pem"
+    if not cert.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        made = demo_credentials()
+        key.write_bytes(made.private_key_pem)
+        key.chmod(0o600)
+        cert.write_bytes(made.certificate_pem)
+    return load_credentials(cert, key)
+
+
+def snapshot_of(certificate: Certificate) -> CertificateSnapshot:
+    return msgspec.convert(certificate.snapshot, CertificateSnapshot)
+
+
+def _render_signed(snapshot: CertificateSnapshot, signer: Any | None) -> bytes:
+    pdf = render_pdf(snapshot)
+    return sign_pdf(pdf, signer) if signer is not None else pdf
+
+
+async def certificate_pdf(session: AsyncSession, certificate: Certificate, signer: Any | None) -> bytes:
+    stored = await session.get(CertificatePdf, certificate.id)
+    if stored is not None:
+        return stored.pdf
+    pdf = await asyncio.to_thread(_render_signed, snapshot_of(certificate), signer)
+    await session.execute(
+        insert(CertificatePdf).values(certificate_id=certificate.id, pdf=pdf).on_conflict_do_nothing()
+    )
+    await session.commit()
+    kept = (
+        await session.execute(select(CertificatePdf.pdf).where(CertificatePdf.certificate_id == certificate.id))
+    ).scalar_one()
+    return kept
+
+
+async def course_pdf(certificates: list[Certificate], signer: Any | None) -> bytes:
+    snapshots = [snapshot_of(c) for c in certificates]
+
+    def work() -> bytes:
+        pdf = render_many(snapshots)
+        return sign_pdf(pdf, signer) if signer is not None else pdf
+
+    return await asyncio.to_thread(partial(work))

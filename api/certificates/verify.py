@@ -1,0 +1,172 @@
+"""Public verification, no login: the page a QR code opens, the same as JSON, the holder check, the published keys
+and the signed status list. Rate limits keyed on the client address protect all of them; the holder check
+strictly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import JSONBody
+
+from api.certificates.status_list import status_list_token
+from api.deps import Runtime, Shared
+from api.pages.verification import LANGUAGES, unknown_page, verification_page
+from certificates.token import TokenError, public_jwk, verify_token
+from ledger.certificates import verification
+from ledger.errors import NotFound
+from ledger.tenancy.signing_keys import active_key, published_keys
+
+
+class VerificationOut(msgspec.Struct):
+    code: str
+    status: str  # valid | suspended | revoked | superseded
+    status_reason: str | None
+    status_effective_on: dt.date | None
+    superseded_by: str | None
+    kind: str
+    number: str
+    holder: str  # masked
+    occupation_code: str
+    occupation_name: str
+    work_type: str
+    level: int | None
+    level_text: str
+    issuer: str
+    issuer_code: str
+    issued_on: dt.date
+    status_list_index: int
+    ledger: str
+
+
+class HolderCheckIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(max_length=64)]
+    name: Annotated[str, msgspec.Meta(max_length=64)]
+    id_number: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class HolderCheckOut(msgspec.Struct):
+    match: bool
+
+
+class Jwks(msgspec.Struct):
+    keys: list[dict[str, str]]
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else "zh"
+
+
+async def _keys(runtime: Runtime) -> dict:
+    async with runtime.sessionmaker() as session:
+        return await published_keys(session, "certificate")
+
+
+def _page(html: str, status: int) -> Response[str]:
+    return Response(
+        html,
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+class VerifyPageController(Controller):
+    path = ""
+    tags = ["public"]
+    include_in_schema = False
+
+    @get(["/v/{code:str}", "/V/{code:str}"])
+    async def page(self, code: str, runtime: Shared, lang: str | None = None) -> Response[str]:
+        language = _lang(lang)
+        view = await verification.verify(runtime.pool, code)
+        if view is None:
+            return _page(unknown_page(language), 404)
+        return _page(verification_page(view, language, f"/v/{view.snapshot.verification_code}", None), 200)
+
+    @get(["/V/{code:str}/{token:str}", "/v/{code:str}/{token:str}"])
+    async def scanned(self, code: str, token: str, runtime: Shared, lang: str | None = None) -> Response[str]:
+        """What a scanned QR code opens: the live status, and whether the QR's own signature verifies."""
+        language = _lang(lang)
+        view = await verification.verify(runtime.pool, code)
+        if view is None:
+            return _page(unknown_page(language), 404)
+        try:
+            claims = verify_token(token.upper(), await _keys(runtime))
+            token_ok = claims.code == view.snapshot.verification_code
+        except TokenError:
+            token_ok = False
+        return _page(verification_page(view, language, f"/v/{view.snapshot.verification_code}", token_ok), 200)
+
+
+class VerifyApiController(Controller):
+    path = ""
+    tags = ["public"]
+
+    @get("/api/v1/verify/{code:str}")
+    async def verify(self, code: str, runtime: Shared) -> VerificationOut:
+        """The live status and public fields of a certificate, by its verification code."""
+        view = await verification.verify(runtime.pool, code)
+        if view is None:
+            raise NotFound("no certificate with this verification code")
+        s = view.snapshot
+        return VerificationOut(
+            code=s.verification_code,
+            status=view.status,
+            status_reason=view.reason or None,
+            status_effective_on=view.effective_on,
+            superseded_by=view.successor_code,
+            kind=s.kind,
+            number=s.number,
+            holder=view.masked_holder,
+            occupation_code=s.occupation_code,
+            occupation_name=s.occupation_name,
+            work_type=s.work_type,
+            level=s.level,
+            level_text=s.level_text,
+            issuer=s.issuer_name,
+            issuer_code=s.issuer_code,
+            issued_on=s.issued_on,
+            status_list_index=view.status_index,
+            ledger=f"/api/v1/ledger/certificates/{s.verification_code}",
+        )
+
+    @get("/.well-known/jwks.json", media_type="application/jwk-set+json")
+    async def jwks(self, runtime: Shared) -> Jwks:
+        """Ed25519 public keys (OKP JWKs) that sign QR tokens and the status list, old ones included."""
+        return Jwks([public_jwk(kid, key) for kid, key in (await _keys(runtime)).items()])
+
+    @get("/api/v1/status-list", media_type="application/statuslist+jwt")
+    async def status_list(self, runtime: Shared) -> str:
+        """The signed revocation list (see api/status_list.py for its format)."""
+        cached = runtime.status_list.fresh()
+        if cached is not None:
+            return cached
+        bits = await verification.status_bits(runtime.pool)
+        async with runtime.sessionmaker() as session:
+            key = await active_key(session, runtime.vault, "certificate")
+            await session.commit()
+        token = status_list_token(
+            bits, key, f"{runtime.settings.public_base_url}/api/v1/status-list", runtime.status_list.ttl
+        )
+        runtime.status_list.keep(token)
+        return token
+
+
+class HolderCheckController(Controller):
+    path = "/api/v1/verify/holder-check"
+    tags = ["public"]
+
+    @post("/", status_code=200)
+    async def check(self, data: JSONBody[HolderCheckIn], runtime: Shared) -> HolderCheckOut:
+        """Does this name and ID number belong to the certificate's holder? Answers only yes or no."""
+        return HolderCheckOut(
+            await verification.holder_matches(runtime.pool, runtime.vault, data.code, data.name, data.id_number)
+        )
+
+
+def rate_limited(settings_rate: int, store: str) -> list:
+    return [RateLimitConfig(rate_limit=("minute", settings_rate), store=store).middleware]

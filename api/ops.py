@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+
+from api.schemas import Health
+from ledger.database.migrate import head_revision
+
+
+class OpsController(Controller):
+    path = ""
+    tags = ["operations"]
+
+    @get("/health")
+    async def health(self) -> Health:
+        """The process is up (it does not look at the database)."""
+        return Health(status="ok")
+
+    @get("/ready")
+    async def ready(self, state: State) -> Response[Health]:
+        """503 unless the database answers and its schema is at the revision this code expects."""
+        expected = head_revision()
+        try:
+            async with asyncio.timeout(2):
+                async with state.runtime.sessionmaker() as session:
+                    current = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        except Exception:  # any failure to reach or read the database means: not ready
+            return Response(
+                Health(status="unavailable", database="unreachable", expected_revision=expected), status_code=503
+            )
+        if current != expected:
+            body = Health(status="unavailable", database="ok", schema_revision=current, expected_revision=expected)
+            return Response(body, status_code=503)
+        return Response(Health(status="ok", database="ok", schema_revision=current, expected_revision=expected))

@@ -1,0 +1,1 @@
+"""Course, completion (JSON and CSV) and trainee endpoints."""

@@ -1,0 +1,82 @@
+"""Completions in bulk: a JSON batch or a CSV file, validated whole, all rows or none."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, post
+from litestar.params import JSONBody
+
+from api.certificates.qr_signing import qr_signer
+from api.deps import Caller, DbSession, Shared, institution_of
+from api.idempotency import run_write
+from api.registration.csv_import import parse_completions_csv
+from api.schemas import BatchOut, RowOut
+from ledger.commands import CompletionBatch, CompletionIn
+from ledger.errors import InvalidInput
+from ledger.registration.service import RowOutcome, register_completions
+
+
+def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
+    return BatchOut(
+        dry_run=dry_run,
+        total=len(outcomes),
+        created=sum(o.status == "created" for o in outcomes),
+        unchanged=sum(o.status == "unchanged" for o in outcomes),
+        rows=[RowOut(o.row, o.status, o.completion_id, o.trainee_id, o.ledger_index) for o in outcomes],
+    )
+
+
+class CompletionController(Controller):
+    path = "/api/v1/completions"
+    tags = ["institution"]
+
+    async def _register(
+        self,
+        request: Request,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        items: list[CompletionIn],
+        dry_run: bool,
+    ) -> Response:
+        institution_id = institution_of(principal)
+
+        async def work() -> BatchOut:
+            base = runtime.settings.public_base_url
+            sign = None if dry_run else await qr_signer(db_session, runtime.vault, base)
+            outcomes = await register_completions(
+                db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
+            )
+            return _batch_out(outcomes, dry_run)
+
+        return await run_write(request, db_session, principal, work, status_code=200 if dry_run else 201)
+
+    @post("/", status_code=201)
+    async def create(
+        self,
+        request: Request,
+        data: JSONBody[CompletionBatch],
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        dry_run: bool = False,
+    ) -> Response[BatchOut]:
+        """Register up to 10,000 completions. Every row is validated; if any is bad nothing is written and each
+        bad row and field is named. `?dry_run=true` validates only."""
+        return await self._register(request, db_session, principal, runtime, data.items, dry_run)
+
+    @post("/import", status_code=201)
+    async def import_csv(
+        self,
+        request: Request,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        dry_run: bool = False,
+    ) -> Response[BatchOut]:
+        """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
+        institution_of(principal)
+        raw = await request.body()
+        items = parse_completions_csv(raw, max_rows=runtime.settings.max_batch_rows)
+        if not items:
+            raise InvalidInput("the CSV has no data rows")
+        return await self._register(request, db_session, principal, runtime, items, dry_run)

@@ -1,0 +1,47 @@
+"""Courses of the calling institution."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, Parameter
+
+from api.deps import Caller, DbSession, institution_of
+from api.idempotency import run_write
+from api.schemas import CourseList, CourseOut
+from ledger.commands import CourseIn
+from ledger.registration.courses import course_by_code, create_course, list_courses
+
+
+class CourseController(Controller):
+    path = "/api/v1/courses"
+    tags = ["institution"]
+
+    @post("/", status_code=201)
+    async def create(
+        self, request: Request, data: JSONBody[CourseIn], db_session: DbSession, principal: Caller
+    ) -> Response[CourseOut]:
+        """Register a course: occupation, target level, outcome, dual-certificate rule, mode tags, hours, dates."""
+        institution_id = institution_of(principal)
+
+        async def work() -> CourseOut:
+            return CourseOut.of(await create_course(db_session, institution_id, data))
+
+        return await run_write(request, db_session, principal, work)
+
+    @get("/")
+    async def index(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
+    ) -> CourseList:
+        institution_id = institution_of(principal)
+        courses = await list_courses(db_session, institution_id, limit, offset)
+        return CourseList(items=[CourseOut.of(c) for c in courses], limit=limit, offset=offset)
+
+    @get("/{code:str}")
+    async def read(self, code: str, db_session: DbSession, principal: Caller) -> CourseOut:
+        return CourseOut.of(await course_by_code(db_session, institution_of(principal), code))

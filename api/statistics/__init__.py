@@ -1,0 +1,1 @@
+"""Bureau statistics: the JSON/CSV/XLSX API and the dashboard."""

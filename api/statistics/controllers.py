@@ -1,0 +1,401 @@
+"""Bureau statistics: talent stock, training volume, certificates, dual awards, new high-skill talent and plan
+progress, scoped to the key's region (a region outside it is 404), as JSON, CSV or XLSX; plans and baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import JSONBody, Parameter, QueryParameter
+
+from api.deps import Caller, DbSession, Shared, require_admin
+from api.idempotency import run_write
+from api.statistics.export import to_csv, to_xlsx
+from api.statistics.schemas import (
+    BaselineIn,
+    BaselineOut,
+    LegacyCertificatesIn,
+    LegacyCertificatesOut,
+    LegacyRowOut,
+    PlanIn,
+    PlanOut,
+    StatsOut,
+)
+from ledger import clock
+from ledger.certificates import legacy
+from ledger.errors import FieldError, InvalidInput
+from ledger.statistics import plans
+from ledger.statistics.dimensions import (
+    DEFAULT_AGE_BANDS,
+    RegionBook,
+    Scope,
+    parse_group_by,
+    region_book,
+    resolve_scope,
+)
+from ledger.statistics.report import PUBLISH_K, Report, month_end_on_or_before, publishable_period, published
+from ledger.statistics.talent import talent_report
+from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
+from ledger.tenancy.service import Principal
+
+PROVINCE = "650000"
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+GroupBy = Annotated[
+    list[str] | None,
+    Parameter(description="any of region, prefecture, south4, level, occupation_group, occupation, gender, "
+              "age_band, year, mode (comma-separated or repeated)"),
+]  # fmt: skip
+Region = Annotated[str | None, Parameter(description="a region within the key's scope (default: the key's region)")]
+Jurisdiction = Annotated[Literal["all", "zizhiqu", "bingtuan"], Parameter(description="自治区, 兵团 or all (全疆)")]
+Basis = Annotated[Literal["institution", "domicile"], Parameter(description="region of the institution or domicile")]
+AgeBands = Annotated[str | None, Parameter(description="lower bounds of the age bands, e.g. 16,25,35,45,55")]
+From = Annotated[dt.date | None, QueryParameter(name="from", description="first day of the period (default 1 Jan)")]
+To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
+Output = Annotated[Format, QueryParameter(name="format")]
+PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (never below default)")]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodQuery:
+    """The query every period figure (training, certificates, dual, new high-skill) takes."""
+
+    start: dt.date | None
+    end: dt.date | None
+    region: str | None
+    jurisdiction: str
+    basis: str
+    group_by: list[str] | None
+    age_bands: str | None
+    publish: bool
+    k: int | None
+    output: str
+
+
+def period_query(
+    start: From = None,
+    end: To = None,
+    region: Region = None,
+    jurisdiction: Jurisdiction = "all",
+    basis: Basis = "institution",
+    group_by: GroupBy = None,
+    age_bands: AgeBands = None,
+    publish: bool = False,
+    k: PublishK = None,
+    output: Output = "json",
+) -> PeriodQuery:
+    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, k, output)
+
+
+Period = NamedDependency[PeriodQuery]
+
+
+def key_region(principal: Principal) -> str:
+    """A bureau key sees its region and below; an admin key sees the province."""
+    if principal.kind == "bureau" and principal.region_code:
+        return principal.region_code
+    if principal.kind == "admin":
+        return PROVINCE
+    raise PermissionDeniedException("this needs a bureau key")
+
+
+def _bands(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return DEFAULT_AGE_BANDS
+    try:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise InvalidInput(
+            "bad age bands", errors=[FieldError("age_bands", "invalid", "comma-separated ages, e.g. 16,25,35")]
+        ) from exc
+
+
+def _threshold(runtime_k: str | None, asked: int | None) -> int:
+    floor = int(runtime_k) if runtime_k else PUBLISH_K
+    return max(floor, asked or floor)
+
+
+def render(report: Report, output: str) -> Response:
+    if output == "csv":
+        return Response(
+            content=to_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{report.figure}.csv"'},
+        )
+    if output == "xlsx":
+        return Response(
+            content=to_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{report.figure}.xlsx"'},
+        )
+    return Response(content=msgspec.json.encode(StatsOut.of(report)), media_type="application/json")
+
+
+class StatsController(Controller):
+    path = "/api/v1/stats"
+    tags = ["bureau"]
+    dependencies = {"period": Provide(period_query, sync_to_thread=False)}
+
+    async def _scoped(
+        self,
+        db_session: DbSession,
+        principal: Principal,
+        *,
+        region: str | None,
+        jurisdiction: str,
+        basis: str,
+        include_baseline: bool,
+        age_bands: str | None,
+    ) -> tuple[RegionBook, Scope, str]:
+        home = key_region(principal)
+        book = await region_book(db_session)
+        scope = resolve_scope(
+            book, home, region=region, jurisdiction=jurisdiction, basis=basis,
+            include_baseline=include_baseline, age_bands=_bands(age_bands),
+        )  # fmt: skip
+        return book, scope, home
+
+    async def _flow(
+        self,
+        build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
+        db_session: DbSession,
+        principal: Principal,
+        runtime_k: str | None,
+        query: PeriodQuery,
+        counts: tuple[str, ...],
+        rates: dict[str, tuple[str, str]] | None = None,
+    ) -> Response:
+        book, scope, _ = await self._scoped(
+            db_session, principal, region=query.region, jurisdiction=query.jurisdiction, basis=query.basis,
+            include_baseline=False, age_bands=query.age_bands,
+        )  # fmt: skip
+        end = query.end or clock.today()
+        start = query.start or end.replace(month=1, day=1)
+        if query.publish:
+            start, end = publishable_period(start, end)
+        report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
+        if query.publish:
+            report = published(report, _threshold(runtime_k, query.k), counts=counts, rates=rates)
+        return render(report, query.output)
+
+    @get("/talent")
+    async def talent(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        as_of: dt.date | None = None,
+        region: Region = None,
+        jurisdiction: Jurisdiction = "all",
+        basis: Basis = "institution",
+        group_by: GroupBy = None,
+        include_baseline: bool = True,
+        age_bands: AgeBands = None,
+        first_year: Annotated[int | None, Parameter(ge=1950, le=2100)] = None,
+        publish: bool = False,
+        k: PublishK = None,
+        output: Output = "json",
+    ) -> Response:
+        """技能人才 and 高技能人才 on `as_of` (default today): distinct persons by highest valid level."""
+        book, scope, _ = await self._scoped(
+            db_session, principal, region=region, jurisdiction=jurisdiction, basis=basis,
+            include_baseline=include_baseline, age_bands=age_bands,
+        )  # fmt: skip
+        day = as_of or clock.today()
+        if publish:
+            day = month_end_on_or_before(day)
+        report = await talent_report(
+            db_session, book, scope, day, parse_group_by(group_by or ()), first_year=first_year
+        )
+        if publish:
+            report = published(
+                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("talent", "high_skill"),
+                rates={"high_skill_share": ("high_skill", "talent")},
+            )  # fmt: skip
+        return render(report, output)
+
+    @get("/training")
+    async def training(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        period: Period,
+    ) -> Response:
+        """职业技能培训: passed completions in the period, in 人次 and distinct persons."""
+
+        async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
+            return await training_report(db_session, book, scope, a, b, dims)
+
+        return await self._flow(
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("person_times", "persons"),
+        )  # fmt: skip
+
+    @get("/certificates")
+    async def certificates(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        period: Period,
+    ) -> Response:
+        """取证: skill certificates issued in the period (人次, reissues not again) and distinct persons."""
+        special = runtime.settings.count_special_ability
+
+        async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
+            return await certificates_report(db_session, book, scope, a, b, dims, count_special_ability=special)
+
+        return await self._flow(
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("certificates", "persons"),
+        )  # fmt: skip
+
+    @get("/dual")
+    async def dual(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        period: Period,
+    ) -> Response:
+        """双证: completions of dual courses, awards, complete awards (both certificates valid) and the rate."""
+
+        async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
+            return await dual_report(db_session, book, scope, a, b, dims)
+
+        return await self._flow(
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("completions", "awards", "complete_awards"),
+            rates={"rate": ("complete_awards", "completions")},
+        )  # fmt: skip
+
+    @get("/new-high-skill")
+    async def new_high_skill(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        period: Period,
+    ) -> Response:
+        """新增高技能人才 in the period under both definitions of SPEC §2.6, labelled (a) and (b)."""
+
+        async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
+            return await new_high_skill_report(db_session, book, scope, a, b, dims)
+
+        return await self._flow(
+            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            counts=("first_reached", "obtained"),
+        )  # fmt: skip
+
+    @get("/plan-progress")
+    async def plan_progress(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+        as_of: dt.date | None = None,
+        region: Region = None,
+        plan: Annotated[str | None, Parameter(description="one plan code (default: every plan in scope)")] = None,
+        include_baseline: bool = True,
+        publish: bool = False,
+        k: PublishK = None,
+        output: Output = "json",
+    ) -> Response:
+        """Each plan's actual figure against its target (e.g. 2021–2025 training 750万人次)."""
+        book, scope, home = await self._scoped(
+            db_session, principal, region=region, jurisdiction="all", basis="institution",
+            include_baseline=include_baseline, age_bands=None,
+        )  # fmt: skip
+        day = as_of or clock.today()
+        if publish:
+            day = month_end_on_or_before(day)
+        report = await plans.plan_progress(db_session, book, home, scope, day, plan)
+        if publish:
+            report = published(
+                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("actual",),
+                rates={"progress": ("actual", "target")},
+            )  # fmt: skip
+        return render(report, output)
+
+
+class PlanController(Controller):
+    path = "/api/v1/plans"
+    tags = ["bureau"]
+
+    @put("/{code:str}", status_code=200)
+    async def put_plan(
+        self, request: Request, code: str, data: JSONBody[PlanIn], db_session: DbSession, principal: Caller
+    ) -> Response[PlanOut]:
+        """Create or replace a plan target for the key's region or a region below it."""
+        home = key_region(principal)
+        if not 1 <= len(code) <= 64 or not all(c.isalnum() or c in "_.-" for c in code) or not code.isascii():
+            raise InvalidInput("bad plan code", errors=[FieldError("code", "invalid", "1-64 of A-Z a-z 0-9 _ . -")])
+
+        async def work() -> PlanOut:
+            book = await region_book(db_session)
+            kept = await plans.put_plan(
+                db_session, book, home, code,
+                plans.PlanIn(name=data.name, metric=data.metric, region_code=data.region_code,
+                             starts_on=data.starts_on, ends_on=data.ends_on, target=data.target,
+                             jurisdiction=data.jurisdiction),
+            )  # fmt: skip
+            return PlanOut(code=kept.code, name=kept.name, metric=kept.metric, region_code=kept.region_code,
+                           jurisdiction=kept.jurisdiction, starts_on=kept.starts_on, ends_on=kept.ends_on,
+                           target=kept.target)  # fmt: skip
+
+        return await run_write(request, db_session, principal, work, status_code=200)
+
+
+class BaselineController(Controller):
+    path = "/api/v1/baseline"
+    tags = ["admin"]
+
+    @put("/", status_code=200)
+    async def load(
+        self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller
+    ) -> Response[BaselineOut]:
+        """Load pre-ledger talent stock (persons by region and level as of a date). Replaces the baseline of each
+        region and jurisdiction given; reports include it from `as_of` unless asked not to."""
+        require_admin(principal)
+
+        async def work() -> BaselineOut:
+            book = await region_book(db_session)
+            rows = [plans.BaselineRow(r.region_code, r.level, r.persons, r.jurisdiction) for r in data.rows]
+            count = await plans.load_baseline(db_session, book, data.as_of, rows, data.source)
+            return BaselineOut(as_of=data.as_of, rows=count)
+
+        return await run_write(request, db_session, principal, work, status_code=200)
+
+    @post("/certificates", status_code=201)
+    async def load_certificates(
+        self,
+        request: Request,
+        data: JSONBody[LegacyCertificatesIn],
+        db_session: DbSession,
+        principal: Caller,
+        runtime: Shared,
+    ) -> Response[LegacyCertificatesOut]:
+        """Import pre-ledger 职业资格证书 person by person (up to 10,000 per request, all rows or none). Each holder
+        is matched by ID number with the ledger's persons, so talent counts them once; reports include them with
+        the baseline. A number already imported with the same content is `unchanged`; with other content, 409."""
+        require_admin(principal)
+
+        async def work() -> LegacyCertificatesOut:
+            items = [legacy.LegacyCertificateIn(**msgspec.structs.asdict(r)) for r in data.rows]
+            outcomes = await legacy.import_legacy(db_session, runtime.vault, items, data.source)
+            return LegacyCertificatesOut(
+                total=len(outcomes),
+                created=sum(o.status == "created" for o in outcomes),
+                unchanged=sum(o.status == "unchanged" for o in outcomes),
+                rows=[LegacyRowOut(o.row, o.status, o.certificate_id, o.verification_code) for o in outcomes],
+            )
+
+        return await run_write(request, db_session, principal, work, status_code=201)

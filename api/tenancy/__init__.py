@@ -1,0 +1,1 @@
+"""Admin endpoints: institutions, institution keys, bureau keys."""

@@ -1,0 +1,1 @@
+"""Certificates: issuance, numbering, status changes, verification, dual awards and legacy imports."""

@@ -1,0 +1,103 @@
+"""What an institution may read of its own certificates and dual awards."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.certificates.tables import Certificate, DualAward
+from ledger.errors import NotFound
+from ledger.registration.tables import Completion, Course
+
+
+async def list_certificates(
+    session: AsyncSession, institution_id: int, course_code: str | None, status: str | None, limit: int, offset: int
+) -> list[Certificate]:
+    query = select(Certificate).where(Certificate.institution_id == institution_id)
+    if course_code is not None:
+        query = query.join(Course, Course.id == Certificate.course_id).where(Course.code == course_code)
+    if status is not None:
+        query = query.where(Certificate.status == status)
+    result = await session.execute(query.order_by(Certificate.id).limit(limit).offset(offset))
+    return list(result.scalars())
+
+
+async def course_certificates(session: AsyncSession, institution_id: int, course_code: str) -> list[Certificate]:
+    """Every valid certificate of a course, for printing (revoked, suspended and superseded ones are left out)."""
+    result = await session.execute(
+        select(Certificate)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Course.institution_id == institution_id, Course.code == course_code, Certificate.status == "valid")
+        .order_by(Certificate.number)
+    )
+    return list(result.scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class AwardView:
+    id: uuid.UUID
+    rule: str
+    complete: bool
+    companion: Certificate
+    skill: Certificate
+
+
+async def _current(session: AsyncSession, certificate: Certificate) -> Certificate:
+    """Follow reissues to the certificate that stands today."""
+    while certificate.superseded_by_id is not None:
+        successor = await session.get(Certificate, certificate.superseded_by_id)
+        assert successor is not None
+        certificate = successor
+    return certificate
+
+
+async def award_view(session: AsyncSession, institution_id: int, award_id: uuid.UUID) -> AwardView:
+    award = (
+        await session.execute(
+            select(DualAward)
+            .join(Completion, Completion.id == DualAward.completion_id)
+            .join(Course, Course.id == Completion.course_id)
+            .where(DualAward.id == award_id, Course.institution_id == institution_id)
+        )
+    ).scalar_one_or_none()
+    if award is None:
+        raise NotFound("no such award")
+    companion = await session.get(Certificate, award.companion_certificate_id)
+    skill = await session.get(Certificate, award.skill_certificate_id)
+    assert companion is not None and skill is not None
+    companion, skill = await _current(session, companion), await _current(session, skill)
+    return AwardView(award.id, award.rule, companion.status == skill.status == "valid", companion, skill)
+
+
+async def award_of_certificate(session: AsyncSession, certificate: Certificate) -> uuid.UUID | None:
+    original = certificate
+    while original.supersedes_id is not None:
+        previous = await session.get(Certificate, original.supersedes_id)
+        assert previous is not None
+        original = previous
+    result = await session.execute(
+        select(DualAward.id).where(
+            (DualAward.companion_certificate_id == original.id) | (DualAward.skill_certificate_id == original.id)
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def awards_of_certificates(session: AsyncSession, certificates: list[Certificate]) -> dict[int, uuid.UUID]:
+    """The dual award of each listed certificate (a reissued one through its predecessor), in one query."""
+    original = {c.id: c.supersedes_id or c.id for c in certificates}
+    if not original:
+        return {}
+    wanted = list(set(original.values()))
+    rows = await session.execute(
+        select(DualAward.id, DualAward.companion_certificate_id, DualAward.skill_certificate_id).where(
+            DualAward.companion_certificate_id.in_(wanted) | DualAward.skill_certificate_id.in_(wanted)
+        )
+    )
+    by_certificate: dict[int, uuid.UUID] = {}
+    for award_id, companion, skill in rows:
+        by_certificate[companion] = by_certificate[skill] = award_id
+    return {cid: by_certificate[orig] for cid, orig in original.items() if orig in by_certificate}

@@ -1,0 +1,164 @@
+"""Revoke, suspend, reinstate and reissue: each takes effect at once and is logged in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger import clock
+from ledger.certificates import issuance
+from ledger.certificates.snapshot import CertificateSnapshot
+from ledger.certificates.tables import Certificate, CertificateStatusChange
+from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
+from ledger.journal import Journal
+from ledger.people.names import NameError_, normalize_name
+from ledger.registration.tables import Course
+from ledger.tenancy.tables import Institution
+
+# action -> (statuses it may start from, status it leaves)
+TRANSITIONS = {
+    "revoke": (("valid", "suspended"), "revoked"),
+    "suspend": (("valid",), "suspended"),
+    "reinstate": (("suspended",), "valid"),
+}
+PAST_TENSE = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
+
+
+async def certificate_of(session: AsyncSession, institution_id: int, number: str, *, lock: bool = False) -> Certificate:
+    """One of the institution's own certificates by number; any other is 404."""
+    query = select(Certificate).where(Certificate.institution_id == institution_id, Certificate.number == number)
+    if lock:
+        query = query.with_for_update()
+    found = (await session.execute(query.order_by(Certificate.id.desc()).limit(1))).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no certificate {number!r}")
+    return found
+
+
+def _effective(certificate: Certificate, effective_on: dt.date | None) -> dt.date:
+    day = effective_on or clock.today()
+    if day > clock.today():
+        raise InvalidInput("bad date", errors=[FieldError("effective_on", "in_future", "the date is in the future")])
+    if day < certificate.issued_on:
+        raise InvalidInput(
+            "bad date",
+            errors=[FieldError("effective_on", "before_issue", "the date is before the certificate's issue")],
+        )
+    return day
+
+
+async def change_status(
+    session: AsyncSession, institution_id: int, number: str, action: str, reason: str, effective_on: dt.date | None
+) -> Certificate:
+    allowed, target = TRANSITIONS[action]
+    certificate = await certificate_of(session, institution_id, number, lock=True)
+    if certificate.status not in allowed:
+        raise Conflict(f"a {certificate.status} certificate cannot be {PAST_TENSE[action]}")
+    if not reason.strip():
+        raise InvalidInput("a reason is required", errors=[FieldError("reason", "required", "give the reason")])
+    day = _effective(certificate, effective_on)
+    certificate.status = target
+    certificate.status_reason = reason.strip()
+    certificate.status_effective_on = day
+    session.add(
+        CertificateStatusChange(certificate_id=certificate.id, status=target, reason=reason.strip(), effective_on=day)
+    )
+    journal = Journal(session)
+    journal.record(
+        f"certificate.{PAST_TENSE[action]}", issuance.CERTIFICATE, certificate.id, refs={"kind": certificate.kind}
+    )
+    journal.touch({certificate.person_id})
+    await journal.write()
+    return certificate
+
+
+async def reissue(
+    session: AsyncSession,
+    institution_id: int,
+    number: str,
+    reason: str,
+    corrected_name: str | None,
+    sign: issuance.QrSigner,
+    public_base: str,
+) -> Certificate:
+    """补发/更正: a successor with a new number and code, the original award date, and the corrected name; the
+    original becomes 已被补发替代 and points at it. The pair counts once in every statistic."""
+    original = await certificate_of(session, institution_id, number, lock=True)
+    if original.status != "valid":
+        raise Conflict(f"a {original.status} certificate cannot be reissued")
+    if original.kind == "graduation":
+        raise RuleViolation("a graduation certificate is the school's own document; the school reissues it")
+    if original.course_id is None or original.completion_id is None:
+        raise RuleViolation("an imported legacy certificate is not reissued by the ledger")
+    if not reason.strip():
+        raise InvalidInput("a reason is required", errors=[FieldError("reason", "required", "give the reason")])
+    old = msgspec.convert(original.snapshot, CertificateSnapshot)
+    name = old.holder_name
+    if corrected_name is not None:
+        try:
+            name = normalize_name(corrected_name)
+        except NameError_ as exc:
+            raise InvalidInput("bad name", errors=[exc.field_error("corrected_name")]) from exc
+    institution = await session.get(Institution, institution_id)
+    assert institution is not None
+    course = await session.get(Course, original.course_id)
+    assert course is not None
+    issuer = issuance.Issuer(
+        institution.id,
+        institution.code,
+        institution.name,
+        institution.region_code,
+        institution.evaluator_category,
+        institution.filing_code,
+        institution.site_code,
+    )
+    order = issuance.CertificateOrder(
+        kind=original.kind,
+        completion_id=original.completion_id,
+        course_id=original.course_id,
+        person_id=original.person_id,
+        holder_name=name,
+        id_masked=old.id_number_display,
+        occupation_code=old.occupation_code,
+        occupation_name=old.occupation_name,
+        work_type=old.work_type,
+        course_name=old.course_name,
+        course_hours=old.course_hours,
+        level=original.level,
+        issued_on=original.issued_on,
+        supersedes_id=original.id,
+    )
+    (made,) = await issuance.issue(session, issuer, [order], sign, public_base)
+    successor = await session.get(Certificate, made.id)
+    assert successor is not None
+    original.status = "superseded"
+    original.superseded_by_id = successor.id
+    original.status_reason = reason.strip()
+    original.status_effective_on = clock.today()
+    session.add(
+        CertificateStatusChange(
+            certificate_id=original.id, status="superseded", reason=reason.strip(), effective_on=clock.today()
+        )
+    )
+    journal = Journal(session)
+    journal.record(
+        "certificate.issued",
+        issuance.CERTIFICATE,
+        successor.id,
+        refs={"kind": successor.kind, "supersedes": str(original.id)},
+    )
+    journal.record(
+        "certificate.reissued",
+        issuance.CERTIFICATE,
+        original.id,
+        refs={"kind": original.kind, "successor": str(successor.id)},
+    )
+    journal.touch({original.person_id})
+    await journal.write()
+    return successor
+
+
+__all__ = ["TRANSITIONS", "certificate_of", "change_status", "reissue"]

@@ -1,0 +1,1 @@
+"""Personal data: resident ID numbers, names, the encrypted vault and the persons table."""

@@ -1,0 +1,1 @@
+"""Registration: courses, trainees and completions, validated whole and written in bulk."""

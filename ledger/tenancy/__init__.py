@@ -1,0 +1,1 @@
+"""Tenancy and keys: institutions with their evaluator filings, API keys, signing keys."""

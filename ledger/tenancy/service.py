@@ -1,0 +1,230 @@
+"""Institutions, their evaluator filings, and API keys (admin, institution, bureau)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger import clock
+from ledger.commands import InstitutionIn
+from ledger.database.loaders import table_loader
+from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
+from ledger.journal import Journal
+from ledger.log.records import RecordType, Row, register
+from ledger.reference.tables import Occupation, Region
+from ledger.tenancy.tables import ApiKey, EvaluatorFiling, Institution
+
+KEY_PREFIX = {"admin": "ldg_admin_", "institution": "ldg_inst_", "bureau": "ldg_bur_"}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: resolved from the bearer key on every request."""
+
+    key_id: int
+    kind: str  # admin | institution | bureau
+    institution_id: int | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key_id: int
+    secret: str  # shown once, never stored
+    kind: str
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+async def institutions_with_filings(conn: Any, ids: Sequence[str] | None) -> AsyncIterator[tuple[str, Row]]:
+    """Institutions, each with `filings`: its filed (occupation_code, level) pairs."""
+    wanted = None if ids is None else [int(i) for i in ids]
+    filings: dict[int, list[tuple[str, int]]] = {}
+    for r in await conn.fetch(
+        "SELECT institution_id, occupation_code, level FROM evaluator_filings"
+        " WHERE $1::bigint[] IS NULL OR institution_id = ANY($1::bigint[])",
+        wanted,
+    ):
+        filings.setdefault(r["institution_id"], []).append((r["occupation_code"], r["level"]))
+    for r in await conn.fetch(
+        "SELECT * FROM institutions WHERE $1::bigint[] IS NULL OR id = ANY($1::bigint[])", wanted
+    ):
+        yield str(r["id"]), {**dict(r), "filings": filings.get(r["id"], [])}
+
+
+def _institution_v1(row: Row) -> dict[str, object]:
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "region_code": row["region_code"],
+        "jurisdiction": row["jurisdiction"],
+        "evaluator_category": row["evaluator_category"],
+        "filing_code": row["filing_code"],
+        "site_code": row["site_code"],
+        "filings": sorted([list(f) for f in row["filings"]]),
+    }
+
+
+def _api_key_v1(row: Row) -> dict[str, object]:
+    return {
+        "kind": row["kind"],
+        "institution_id": row["institution_id"],
+        "region_code": row["region_code"],
+        "secret_hash": bytes(row["secret_hash"]).hex(),
+        "revoked": row["revoked_at"] is not None,
+    }
+
+
+INSTITUTION = register(RecordType("institution", {1: _institution_v1}, institutions_with_filings))
+API_KEY = register(RecordType("api_key", {1: _api_key_v1}, table_loader("api_keys")))
+
+
+async def xinjiang_region(session: AsyncSession, code: str) -> Region | None:
+    region = await session.get(Region, code)
+    return region if region is not None and code.startswith("65") else None
+
+
+async def register_institution(session: AsyncSession, data: InstitutionIn) -> Institution:
+    errors = ErrorCollector()
+    region = await xinjiang_region(session, data.region_code)
+    if region is None:
+        errors.add("region_code", "unknown_region", "not a Xinjiang region code (GB/T 2260)")
+    elif region.jurisdiction and region.jurisdiction != data.jurisdiction:
+        errors.add("jurisdiction", "mismatch", f"region {region.code} belongs to {region.jurisdiction}")
+    filings: list[tuple[str, int]] = []
+    if data.evaluator is not None:
+        codes = {o.occupation_code for o in data.evaluator.occupations}
+        known = set((await session.execute(select(Occupation.code).where(Occupation.code.in_(codes)))).scalars())
+        for i, filed in enumerate(data.evaluator.occupations):
+            if filed.occupation_code not in known:
+                errors.add(
+                    f"evaluator.occupations[{i}].occupation_code",
+                    "unknown_occupation",
+                    "not in the catalogue",
+                )
+            for level in filed.levels:
+                if not 1 <= level <= 5:
+                    errors.add(f"evaluator.occupations[{i}].levels", "invalid_level", "levels are 1 to 5")
+                filings.append((filed.occupation_code, level))
+        if len(set(filings)) != len(filings):
+            errors.add("evaluator.occupations", "duplicate", "an occupation and level is filed twice")
+    elif data.kind == "evaluator":
+        errors.add("evaluator", "required", "an evaluator institution needs its filing (category, codes)")
+    if errors:
+        raise InvalidInput("the institution is invalid", errors=errors.errors)
+    evaluator = data.evaluator
+    institution = Institution(
+        code=data.code,
+        name=data.name.strip(),
+        kind=data.kind,
+        region_code=data.region_code,
+        jurisdiction=data.jurisdiction,
+        evaluator_category=evaluator.category if evaluator else None,
+        filing_code=evaluator.filing_code if evaluator else None,
+        site_code=evaluator.site_code if evaluator else None,
+    )
+    session.add(institution)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"institution {data.code!r} already exists") from exc
+    session.add_all(EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings)
+    await session.flush()
+    journal = Journal(session)
+    journal.record("institution.registered", INSTITUTION, institution.id, refs={"code": institution.code})
+    await journal.write()
+    return institution
+
+
+async def institution_by_code(session: AsyncSession, code: str) -> Institution:
+    institution = (await session.execute(select(Institution).where(Institution.code == code))).scalar_one_or_none()
+    if institution is None:
+        raise NotFound(f"no institution {code!r}")
+    return institution
+
+
+async def filings_of(session: AsyncSession, institution_id: int) -> list[tuple[str, int]]:
+    result = await session.execute(
+        select(EvaluatorFiling.occupation_code, EvaluatorFiling.level)
+        .where(EvaluatorFiling.institution_id == institution_id)
+        .order_by(EvaluatorFiling.occupation_code, EvaluatorFiling.level)
+    )
+    return [(r[0], r[1]) for r in result]
+
+
+async def issue_key(
+    session: AsyncSession,
+    kind: str,
+    *,
+    institution_id: int | None = None,
+    region_code: str | None = None,
+    label: str = "",
+) -> IssuedKey:
+    if kind == "bureau" and (region_code is None or await xinjiang_region(session, region_code) is None):
+        raise InvalidInput(
+            "unknown region",
+            errors=[FieldError("region_code", "unknown_region", "not a Xinjiang region code (GB/T 2260)")],
+        )
+    secret = KEY_PREFIX[kind] + base64.b32encode(secrets.token_bytes(20)).decode().lower()
+    key = ApiKey(
+        secret_hash=hash_secret(secret),
+        display_prefix=secret[:16],
+        kind=kind,
+        institution_id=institution_id,
+        region_code=region_code,
+        label=label,
+    )
+    session.add(key)
+    await session.flush()
+    journal = Journal(session)
+    journal.record("key.issued", API_KEY, key.id, refs={"kind": kind})
+    await journal.write()
+    return IssuedKey(key_id=key.id, secret=secret, kind=kind)
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> None:
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+        .returning(ApiKey)
+    )
+    key = result.scalar_one_or_none()
+    if key is None:
+        raise NotFound(f"no active key {key_id}")
+    journal = Journal(session)
+    journal.record("key.revoked", API_KEY, key.id)
+    await journal.write()
+
+
+async def principal_for(session: AsyncSession, secret: str) -> Principal | None:
+    result = await session.execute(
+        select(ApiKey.id, ApiKey.kind, ApiKey.institution_id, ApiKey.region_code).where(
+            ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None)
+        )
+    )
+    row = result.first()
+    return None if row is None else Principal(row[0], row[1], row[2], row[3])
+
+
+async def principal_by_id(session: AsyncSession, key_id: int) -> Principal | None:
+    """The caller behind an active key, by the key's id: what a signed-in dashboard session keeps (never the secret),
+    so a key revoked after sign-in ends the session on its next request."""
+    result = await session.execute(
+        select(ApiKey.id, ApiKey.kind, ApiKey.institution_id, ApiKey.region_code).where(
+            ApiKey.id == key_id, ApiKey.revoked_at.is_(None)
+        )
+    )
+    row = result.first()
+    return None if row is None else Principal(row[0], row[1], row[2], row[3])
