@@ -19,7 +19,8 @@ from api.certificates.controllers import AwardController, CertificateController,
 from api.certificates.pdfs import pdf_signer
 from api.certificates.status_list import StatusListCache
 from api.certificates.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
-from api.deps import Runtime, provide_principal, provide_session, runtime
+from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
+from api.guards import PUBLIC
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
@@ -126,7 +127,9 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={
             "db_session": Provide(provide_session),
-            "principal": Provide(provide_principal),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "institution_id": Provide(provide_institution_id, sync_to_thread=False),
+            "home_region": Provide(provide_home_region, sync_to_thread=False),
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
@@ -136,7 +139,7 @@ def create_app(settings: Settings) -> Litestar:
             title="Skills Ledger API",
             version="1",
             description="技能双证账本 — courses, completions, dual certificates and verifiable statistics.",
-            path="/schema",
+            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt=PUBLIC),
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,

@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the database session, the caller, and the services' shared objects."""
+"""Request-scoped dependencies: the database session, the caller (as its route's guard found it) with its
+institution or home region, and the services' shared objects."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.certificates.status_list import StatusListCache
+from api.guards import caller
 from ledger.people.pii import PiiVault
 from ledger.settings import Settings
-from ledger.tenancy.service import Principal, principal_for
+from ledger.statistics.tables import PROVINCE
+from ledger.tenancy.service import Principal
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Runtime:
 DbSession = NamedDependency[AsyncSession]
 Caller = NamedDependency[Principal]
 Shared = NamedDependency[Runtime]
+OwnInstitution = NamedDependency[int]  # as `institution_id`: the calling institution's id
+HomeRegion = NamedDependency[str]  # as `home_region`: the region code a bureau (or admin) key reads
 
 
 def runtime(state: State) -> Runtime:
@@ -46,23 +50,26 @@ async def provide_session(state: State) -> AsyncGenerator[AsyncSession, None]:
         yield session
 
 
-async def provide_principal(request: Request, db_session: DbSession) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise NotAuthorizedException("send an API key: Authorization: Bearer <key>")
-    principal = await principal_for(db_session, secret.strip())
+def provide_principal(request: Request) -> Principal:
+    """The caller the route's key guard let through (api/guards.py): the key is looked up once, by the guard."""
+    principal = caller(request)
     if principal is None:
-        raise NotAuthorizedException("unknown or revoked API key")
+        raise RuntimeError(f"{request.url.path} asks for its caller but declares no key guard")
     return principal
 
 
-def institution_of(principal: Principal) -> int:
-    if principal.kind != "institution" or principal.institution_id is None:
-        raise PermissionDeniedException("this needs an institution key")
+def provide_institution_id(principal: Caller) -> int:
+    """The calling institution, on routes guarded by `institution_key`."""
+    if principal.institution_id is None:
+        raise RuntimeError("an institution is asked for on a route not guarded by institution_key")
     return principal.institution_id
 
 
-def require_admin(principal: Principal) -> None:
-    if principal.kind != "admin":
-        raise PermissionDeniedException("this needs an admin key")
+def provide_home_region(principal: Caller) -> str:
+    """The region a bureau key sees (its own and below); an admin key sees the province. Routes guarded by
+    `bureau_key`, and the dashboard."""
+    if principal.kind == "admin":
+        return PROVINCE
+    if principal.region_code is None:
+        raise RuntimeError("a home region is asked for on a route not guarded by bureau_key")
+    return principal.region_code

@@ -8,6 +8,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from sqlalchemy import text
 
+from api.guards import PUBLIC
 from api.schemas import Health
 from ledger.database.migrate import head_revision
 
@@ -15,6 +16,7 @@ from ledger.database.migrate import head_revision
 class OpsController(Controller):
     path = ""
     tags = ["operations"]
+    opt = PUBLIC
 
     @get("/health")
     async def health(self) -> Health:

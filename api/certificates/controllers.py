@@ -12,7 +12,8 @@ from litestar.params import JSONBody, Parameter
 
 from api.certificates.pdfs import certificate_pdf, course_pdf
 from api.certificates.qr_signing import qr_signer
-from api.deps import Caller, DbSession, Shared, institution_of
+from api.deps import Caller, DbSession, OwnInstitution, Shared
+from api.guards import institution_key
 from api.idempotency import run_write
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
@@ -87,33 +88,38 @@ def certificate_out(certificate: Certificate, public_base: str, award_id: uuid.U
 class CertificateController(Controller):
     path = "/api/v1/certificates"
     tags = ["certificates"]
+    guards = [institution_key]
 
     @get("/")
     async def index(
         self,
         db_session: DbSession,
-        principal: Caller,
+        institution_id: OwnInstitution,
         runtime: Shared,
         course_code: str | None = None,
         status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> CertificateList:
-        found = await reads.list_certificates(db_session, institution_of(principal), course_code, status, limit, offset)
+        found = await reads.list_certificates(db_session, institution_id, course_code, status, limit, offset)
         base = runtime.settings.public_base_url
         awards = await reads.awards_of_certificates(db_session, found)
         return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset)
 
     @get("/{number:str}")
-    async def read(self, number: str, db_session: DbSession, principal: Caller, runtime: Shared) -> CertificateOut:
-        certificate = await certificate_status.certificate_of(db_session, institution_of(principal), number)
+    async def read(
+        self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+    ) -> CertificateOut:
+        certificate = await certificate_status.certificate_of(db_session, institution_id, number)
         award = await reads.award_of_certificate(db_session, certificate)
         return certificate_out(certificate, runtime.settings.public_base_url, award)
 
     @get("/{number:str}/pdf", media_type="application/pdf")
-    async def pdf(self, number: str, db_session: DbSession, principal: Caller, runtime: Shared) -> Response[bytes]:
+    async def pdf(
+        self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+    ) -> Response[bytes]:
         """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download."""
-        certificate = await certificate_status.certificate_of(db_session, institution_of(principal), number)
+        certificate = await certificate_status.certificate_of(db_session, institution_id, number)
         pdf = await certificate_pdf(db_session, certificate, runtime.pdf_signer)
         return Response(
             pdf,
@@ -123,9 +129,8 @@ class CertificateController(Controller):
 
     async def _change(
         self, request: Request, number: str, action: str, data: StatusChangeIn, db_session: DbSession,
-        principal: Caller, runtime: Shared,
+        principal: Caller, institution_id: int, runtime: Shared,
     ) -> Response:  # fmt: skip
-        institution_id = institution_of(principal)
 
         async def work() -> CertificateOut:
             changed = await certificate_status.change_status(
@@ -140,34 +145,33 @@ class CertificateController(Controller):
     @post("/{number:str}/revoke", status_code=200)
     async def revoke(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
-        principal: Caller, runtime: Shared,
+        principal: Caller, institution_id: OwnInstitution, runtime: Shared,
     ) -> Response[CertificateOut]:  # fmt: skip
         """Revoke (撤销), from `effective_on` (default today). Final."""
-        return await self._change(request, number, "revoke", data, db_session, principal, runtime)
+        return await self._change(request, number, "revoke", data, db_session, principal, institution_id, runtime)
 
     @post("/{number:str}/suspend", status_code=200)
     async def suspend(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
-        principal: Caller, runtime: Shared,
+        principal: Caller, institution_id: OwnInstitution, runtime: Shared,
     ) -> Response[CertificateOut]:  # fmt: skip
         """Suspend (暂停) until reinstated."""
-        return await self._change(request, number, "suspend", data, db_session, principal, runtime)
+        return await self._change(request, number, "suspend", data, db_session, principal, institution_id, runtime)
 
     @post("/{number:str}/reinstate", status_code=200)
     async def reinstate(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
-        principal: Caller, runtime: Shared,
+        principal: Caller, institution_id: OwnInstitution, runtime: Shared,
     ) -> Response[CertificateOut]:  # fmt: skip
         """Reinstate a suspended certificate."""
-        return await self._change(request, number, "reinstate", data, db_session, principal, runtime)
+        return await self._change(request, number, "reinstate", data, db_session, principal, institution_id, runtime)
 
     @post("/{number:str}/reissue", status_code=201)
     async def reissue(
         self, request: Request, number: str, data: JSONBody[ReissueIn], db_session: DbSession,
-        principal: Caller, runtime: Shared,
+        principal: Caller, institution_id: OwnInstitution, runtime: Shared,
     ) -> Response[CertificateOut]:  # fmt: skip
         """Reissue (补发/更正) with a corrected name: a new number and code, the original award date."""
-        institution_id = institution_of(principal)
 
         async def work() -> CertificateOut:
             base = runtime.settings.public_base_url
@@ -185,11 +189,14 @@ class CertificateController(Controller):
 class CourseCertificatesController(Controller):
     path = "/api/v1/courses"
     tags = ["certificates"]
+    guards = [institution_key]
 
     @get("/{code:str}/certificates.pdf", media_type="application/pdf")
-    async def course_pdf(self, code: str, db_session: DbSession, principal: Caller, runtime: Shared) -> Response[bytes]:
+    async def course_pdf(
+        self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+    ) -> Response[bytes]:
         """All current certificates of a course in one PDF, one per page, ordered by number."""
-        found = await reads.course_certificates(db_session, institution_of(principal), code)
+        found = await reads.course_certificates(db_session, institution_id, code)
         if not found:
             raise NotFound(f"no certificates for course {code!r}")
         pdf = await course_pdf(found, runtime.pdf_signer)
@@ -201,11 +208,12 @@ class CourseCertificatesController(Controller):
 class AwardController(Controller):
     path = "/api/v1/awards"
     tags = ["certificates"]
+    guards = [institution_key]
 
     @get("/{award_id:uuid}")
-    async def read(self, award_id: uuid.UUID, db_session: DbSession, principal: Caller) -> AwardOut:
+    async def read(self, award_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> AwardOut:
         """A dual award (双证): its rule, both certificates as they stand today, and whether it is complete."""
-        view = await reads.award_view(db_session, institution_of(principal), award_id)
+        view = await reads.award_view(db_session, institution_id, award_id)
         return AwardOut(
             id=view.id,
             rule=view.rule,

@@ -14,6 +14,7 @@ from litestar.params import JSONBody
 
 from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
+from api.guards import PUBLIC
 from api.pages.verification import LANGUAGES, unknown_page, verification_page
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
@@ -77,6 +78,7 @@ def _page(html: str, status: int) -> Response[str]:
 class VerifyPageController(Controller):
     path = ""
     tags = ["public"]
+    opt = PUBLIC
     include_in_schema = False
 
     @get(["/v/{code:str}", "/V/{code:str}"])
@@ -105,6 +107,7 @@ class VerifyPageController(Controller):
 class VerifyApiController(Controller):
     path = ""
     tags = ["public"]
+    opt = PUBLIC
 
     @get("/api/v1/verify/{code:str}")
     async def verify(self, code: str, runtime: Shared) -> VerificationOut:
@@ -159,6 +162,7 @@ class VerifyApiController(Controller):
 class HolderCheckController(Controller):
     path = "/api/v1/verify/holder-check"
     tags = ["public"]
+    opt = PUBLIC
 
     @post("/", status_code=200)
     async def check(self, data: JSONBody[HolderCheckIn], runtime: Shared) -> HolderCheckOut:

@@ -10,7 +10,8 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from api.deps import Caller, DbSession, Shared, require_admin
+from api.deps import DbSession, Shared
+from api.guards import PUBLIC, admin_key
 from ledger.log import reader
 from ledger.log.signed_note import verifier_key
 from ledger.tenancy.signing_keys import published_keys
@@ -48,7 +49,7 @@ class LedgerController(Controller):
     path = "/api/v1/ledger"
     tags = ["ledger"]
 
-    @get("/checkpoint", media_type="text/plain; charset=utf-8")
+    @get("/checkpoint", media_type="text/plain; charset=utf-8", opt=PUBLIC)
     async def checkpoint(self, db_session: DbSession, runtime: Shared) -> str:
         """The latest signed checkpoint (C2SP tlog-checkpoint signed note, Ed25519)."""
         latest = await reader.latest_checkpoint(db_session)
@@ -57,22 +58,21 @@ class LedgerController(Controller):
             await db_session.commit()
         return latest.note
 
-    @post("/checkpoints", media_type="text/plain; charset=utf-8", status_code=201)
-    async def sign_now(self, db_session: DbSession, runtime: Shared, principal: Caller) -> str:
+    @post("/checkpoints", media_type="text/plain; charset=utf-8", status_code=201, guards=[admin_key])
+    async def sign_now(self, db_session: DbSession, runtime: Shared) -> str:
         """Sign a checkpoint over the current head now (admin)."""
-        require_admin(principal)
         made = await reader.make_checkpoint(db_session, runtime.vault, runtime.settings.ledger_origin)
         await db_session.commit()
         return made.note
 
-    @get("/keys", media_type="text/plain; charset=utf-8")
+    @get("/keys", media_type="text/plain; charset=utf-8", opt=PUBLIC)
     async def keys(self, db_session: DbSession, runtime: Shared) -> str:
         """Verifier keys (`<name>+<id>+<key>`) of every checkpoint key, one a line."""
         name = runtime.settings.ledger_origin
         keys = await published_keys(db_session, "checkpoint")
         return "".join(verifier_key(name, key) + "\n" for key in keys.values())
 
-    @get("/proof/inclusion")
+    @get("/proof/inclusion", opt=PUBLIC)
     async def inclusion(self, db_session: DbSession, index: Index, size: Index) -> InclusionOut:
         """RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `size` leaves."""
         proof = await reader.inclusion(db_session, index, size)
@@ -80,7 +80,7 @@ class LedgerController(Controller):
             proof.index, proof.size, b64(proof.leaf_hash), b64(proof.root), [b64(p) for p in proof.path]
         )
 
-    @get("/proof/consistency")
+    @get("/proof/consistency", opt=PUBLIC)
     async def consistency(self, db_session: DbSession, first: Index, second: Index) -> ConsistencyOut:
         """RFC 9162 §2.1.4 consistency proof between the trees of `first` and `second` leaves."""
         proof = await reader.consistency(db_session, first, second)
@@ -92,7 +92,7 @@ class LedgerController(Controller):
             [b64(p) for p in proof.path],
         )
 
-    @get("/entries/{index:int}")
+    @get("/entries/{index:int}", opt=PUBLIC)
     async def entry(self, db_session: DbSession, index: Index) -> Response[bytes]:
         """The exact leaf bytes of entry `index` (canonical JSON, no personal data); leaf hash in a header."""
         found = await reader.entry(db_session, index)
@@ -102,7 +102,7 @@ class LedgerController(Controller):
             headers={"Leaf-Hash": b64(found.leaf_hash), "Ledger-Index": str(found.idx)},
         )
 
-    @get("/subjects/{subject_type:str}/{subject_id:str}")
+    @get("/subjects/{subject_type:str}/{subject_id:str}", opt=PUBLIC)
     async def subject(self, db_session: DbSession, subject_type: str, subject_id: str) -> list[EntryRef]:
         """Every entry about one record (e.g. `completion/4711`, `certificate/<code>`), oldest first."""
         found = await reader.entries_for(db_session, subject_type, subject_id)
@@ -112,6 +112,7 @@ class LedgerController(Controller):
 class CertificateLedgerController(Controller):
     path = "/api/v1/ledger/certificates"
     tags = ["ledger"]
+    opt = PUBLIC
 
     @get("/{code:str}")
     async def certificate(self, db_session: DbSession, code: str) -> list[EntryRef]:

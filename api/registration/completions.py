@@ -6,7 +6,8 @@ from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
 
 from api.certificates.qr_signing import qr_signer
-from api.deps import Caller, DbSession, Shared, institution_of
+from api.deps import Caller, DbSession, OwnInstitution, Shared
+from api.guards import institution_key
 from api.idempotency import run_write
 from api.registration.csv_import import parse_completions_csv
 from api.schemas import BatchOut, RowOut
@@ -28,17 +29,18 @@ def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
 class CompletionController(Controller):
     path = "/api/v1/completions"
     tags = ["institution"]
+    guards = [institution_key]
 
     async def _register(
         self,
         request: Request,
         db_session: DbSession,
         principal: Caller,
+        institution_id: int,
         runtime: Shared,
         items: list[CompletionIn],
         dry_run: bool,
     ) -> Response:
-        institution_id = institution_of(principal)
 
         async def work() -> BatchOut:
             base = runtime.settings.public_base_url
@@ -57,12 +59,13 @@ class CompletionController(Controller):
         data: JSONBody[CompletionBatch],
         db_session: DbSession,
         principal: Caller,
+        institution_id: OwnInstitution,
         runtime: Shared,
         dry_run: bool = False,
     ) -> Response[BatchOut]:
         """Register up to 10,000 completions. Every row is validated; if any is bad nothing is written and each
         bad row and field is named. `?dry_run=true` validates only."""
-        return await self._register(request, db_session, principal, runtime, data.items, dry_run)
+        return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
     @post("/import", status_code=201)
     async def import_csv(
@@ -70,13 +73,13 @@ class CompletionController(Controller):
         request: Request,
         db_session: DbSession,
         principal: Caller,
+        institution_id: OwnInstitution,
         runtime: Shared,
         dry_run: bool = False,
     ) -> Response[BatchOut]:
         """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
-        institution_of(principal)
         raw = await request.body()
         items = parse_completions_csv(raw, max_rows=runtime.settings.max_batch_rows)
         if not items:
             raise InvalidInput("the CSV has no data rows")
-        return await self._register(request, db_session, principal, runtime, items, dry_run)
+        return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run)

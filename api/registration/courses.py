@@ -7,7 +7,8 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 
-from api.deps import Caller, DbSession, institution_of
+from api.deps import Caller, DbSession, OwnInstitution
+from api.guards import institution_key
 from api.idempotency import run_write
 from api.schemas import CourseList, CourseOut
 from ledger.commands import CourseIn
@@ -17,13 +18,18 @@ from ledger.registration.courses import course_by_code, create_course, list_cour
 class CourseController(Controller):
     path = "/api/v1/courses"
     tags = ["institution"]
+    guards = [institution_key]
 
     @post("/", status_code=201)
     async def create(
-        self, request: Request, data: JSONBody[CourseIn], db_session: DbSession, principal: Caller
+        self,
+        request: Request,
+        data: JSONBody[CourseIn],
+        db_session: DbSession,
+        principal: Caller,
+        institution_id: OwnInstitution,
     ) -> Response[CourseOut]:
         """Register a course: occupation, target level, outcome, dual-certificate rule, mode tags, hours, dates."""
-        institution_id = institution_of(principal)
 
         async def work() -> CourseOut:
             return CourseOut.of(await create_course(db_session, institution_id, data))
@@ -34,14 +40,13 @@ class CourseController(Controller):
     async def index(
         self,
         db_session: DbSession,
-        principal: Caller,
+        institution_id: OwnInstitution,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> CourseList:
-        institution_id = institution_of(principal)
         courses = await list_courses(db_session, institution_id, limit, offset)
         return CourseList(items=[CourseOut.of(c) for c in courses], limit=limit, offset=offset)
 
     @get("/{code:str}")
-    async def read(self, code: str, db_session: DbSession, principal: Caller) -> CourseOut:
-        return CourseOut.of(await course_by_code(db_session, institution_of(principal), code))
+    async def read(self, code: str, db_session: DbSession, institution_id: OwnInstitution) -> CourseOut:
+        return CourseOut.of(await course_by_code(db_session, institution_id, code))

@@ -6,7 +6,8 @@ import uuid
 
 from litestar import Controller, get
 
-from api.deps import Caller, DbSession, institution_of
+from api.deps import DbSession, OwnInstitution
+from api.guards import institution_key
 from api.schemas import TraineeCompletionOut, TraineeOut
 from ledger.registration.trainees import trainee_view
 
@@ -14,10 +15,11 @@ from ledger.registration.trainees import trainee_view
 class TraineeController(Controller):
     path = "/api/v1/trainees"
     tags = ["institution"]
+    guards = [institution_key]
 
     @get("/{trainee_id:uuid}")
-    async def read(self, trainee_id: uuid.UUID, db_session: DbSession, principal: Caller) -> TraineeOut:
-        view = await trainee_view(db_session, institution_of(principal), trainee_id)
+    async def read(self, trainee_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> TraineeOut:
+        view = await trainee_view(db_session, institution_id, trainee_id)
         return TraineeOut(
             id=view.id,
             name=view.name,

@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import JSONBody, Parameter, QueryParameter
 
-from api.deps import Caller, DbSession, Shared, require_admin
+from api.deps import Caller, DbSession, HomeRegion, Shared
+from api.guards import admin_key, bureau_key
 from api.idempotency import run_write
 from api.statistics.export import to_csv, to_xlsx
 from api.statistics.schemas import (
@@ -42,9 +42,7 @@ from ledger.statistics.dimensions import (
 from ledger.statistics.report import PUBLISH_K, Report, month_end_on_or_before, publishable_period, published
 from ledger.statistics.talent import talent_report
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
-from ledger.tenancy.service import Principal
 
-PROVINCE = "650000"
 Format = Literal["json", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,15 +95,6 @@ def period_query(
 Period = NamedDependency[PeriodQuery]
 
 
-def key_region(principal: Principal) -> str:
-    """A bureau key sees its region and below; an admin key sees the province."""
-    if principal.kind == "bureau" and principal.region_code:
-        return principal.region_code
-    if principal.kind == "admin":
-        return PROVINCE
-    raise PermissionDeniedException("this needs a bureau key")
-
-
 def _bands(raw: str | None) -> tuple[int, ...]:
     if not raw:
         return DEFAULT_AGE_BANDS
@@ -141,39 +130,39 @@ def render(report: Report, output: str) -> Response:
 class StatsController(Controller):
     path = "/api/v1/stats"
     tags = ["bureau"]
+    guards = [bureau_key]
     dependencies = {"period": Provide(period_query, sync_to_thread=False)}
 
     async def _scoped(
         self,
         db_session: DbSession,
-        principal: Principal,
+        home: str,
         *,
         region: str | None,
         jurisdiction: str,
         basis: str,
         include_baseline: bool,
         age_bands: str | None,
-    ) -> tuple[RegionBook, Scope, str]:
-        home = key_region(principal)
+    ) -> tuple[RegionBook, Scope]:
         book = await region_book(db_session)
         scope = resolve_scope(
             book, home, region=region, jurisdiction=jurisdiction, basis=basis,
             include_baseline=include_baseline, age_bands=_bands(age_bands),
         )  # fmt: skip
-        return book, scope, home
+        return book, scope
 
     async def _flow(
         self,
         build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
         db_session: DbSession,
-        principal: Principal,
+        home: str,
         runtime_k: str | None,
         query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
     ) -> Response:
-        book, scope, _ = await self._scoped(
-            db_session, principal, region=query.region, jurisdiction=query.jurisdiction, basis=query.basis,
+        book, scope = await self._scoped(
+            db_session, home, region=query.region, jurisdiction=query.jurisdiction, basis=query.basis,
             include_baseline=False, age_bands=query.age_bands,
         )  # fmt: skip
         end = query.end or clock.today()
@@ -189,7 +178,7 @@ class StatsController(Controller):
     async def talent(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         as_of: dt.date | None = None,
         region: Region = None,
@@ -204,8 +193,8 @@ class StatsController(Controller):
         output: Output = "json",
     ) -> Response:
         """技能人才 and 高技能人才 on `as_of` (default today): distinct persons by highest valid level."""
-        book, scope, _ = await self._scoped(
-            db_session, principal, region=region, jurisdiction=jurisdiction, basis=basis,
+        book, scope = await self._scoped(
+            db_session, home_region, region=region, jurisdiction=jurisdiction, basis=basis,
             include_baseline=include_baseline, age_bands=age_bands,
         )  # fmt: skip
         day = as_of or clock.today()
@@ -225,7 +214,7 @@ class StatsController(Controller):
     async def training(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         period: Period,
     ) -> Response:
@@ -235,7 +224,7 @@ class StatsController(Controller):
             return await training_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
             counts=("person_times", "persons"),
         )  # fmt: skip
 
@@ -243,7 +232,7 @@ class StatsController(Controller):
     async def certificates(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         period: Period,
     ) -> Response:
@@ -254,7 +243,7 @@ class StatsController(Controller):
             return await certificates_report(db_session, book, scope, a, b, dims, count_special_ability=special)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
             counts=("certificates", "persons"),
         )  # fmt: skip
 
@@ -262,7 +251,7 @@ class StatsController(Controller):
     async def dual(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         period: Period,
     ) -> Response:
@@ -272,7 +261,7 @@ class StatsController(Controller):
             return await dual_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
             counts=("completions", "awards", "complete_awards"),
             rates={"rate": ("complete_awards", "completions")},
         )  # fmt: skip
@@ -281,7 +270,7 @@ class StatsController(Controller):
     async def new_high_skill(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         period: Period,
     ) -> Response:
@@ -291,7 +280,7 @@ class StatsController(Controller):
             return await new_high_skill_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
             counts=("first_reached", "obtained"),
         )  # fmt: skip
 
@@ -299,7 +288,7 @@ class StatsController(Controller):
     async def plan_progress(
         self,
         db_session: DbSession,
-        principal: Caller,
+        home_region: HomeRegion,
         runtime: Shared,
         as_of: dt.date | None = None,
         region: Region = None,
@@ -310,14 +299,14 @@ class StatsController(Controller):
         output: Output = "json",
     ) -> Response:
         """Each plan's actual figure against its target (e.g. 2021–2025 training 750万人次)."""
-        book, scope, home = await self._scoped(
-            db_session, principal, region=region, jurisdiction="all", basis="institution",
+        book, scope = await self._scoped(
+            db_session, home_region, region=region, jurisdiction="all", basis="institution",
             include_baseline=include_baseline, age_bands=None,
         )  # fmt: skip
         day = as_of or clock.today()
         if publish:
             day = month_end_on_or_before(day)
-        report = await plans.plan_progress(db_session, book, home, scope, day, plan)
+        report = await plans.plan_progress(db_session, book, home_region, scope, day, plan)
         if publish:
             report = published(
                 report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("actual",),
@@ -329,20 +318,26 @@ class StatsController(Controller):
 class PlanController(Controller):
     path = "/api/v1/plans"
     tags = ["bureau"]
+    guards = [bureau_key]
 
     @put("/{code:str}", status_code=200)
     async def put_plan(
-        self, request: Request, code: str, data: JSONBody[PlanIn], db_session: DbSession, principal: Caller
+        self,
+        request: Request,
+        code: str,
+        data: JSONBody[PlanIn],
+        db_session: DbSession,
+        principal: Caller,
+        home_region: HomeRegion,
     ) -> Response[PlanOut]:
         """Create or replace a plan target for the key's region or a region below it."""
-        home = key_region(principal)
         if not 1 <= len(code) <= 64 or not all(c.isalnum() or c in "_.-" for c in code) or not code.isascii():
             raise InvalidInput("bad plan code", errors=[FieldError("code", "invalid", "1-64 of A-Z a-z 0-9 _ . -")])
 
         async def work() -> PlanOut:
             book = await region_book(db_session)
             kept = await plans.put_plan(
-                db_session, book, home, code,
+                db_session, book, home_region, code,
                 plans.PlanIn(name=data.name, metric=data.metric, region_code=data.region_code,
                              starts_on=data.starts_on, ends_on=data.ends_on, target=data.target,
                              jurisdiction=data.jurisdiction),
@@ -357,6 +352,7 @@ class PlanController(Controller):
 class BaselineController(Controller):
     path = "/api/v1/baseline"
     tags = ["admin"]
+    guards = [admin_key]
 
     @put("/", status_code=200)
     async def load(
@@ -364,7 +360,6 @@ class BaselineController(Controller):
     ) -> Response[BaselineOut]:
         """Load pre-ledger talent stock (persons by region and level as of a date). Replaces the baseline of each
         region and jurisdiction given; reports include it from `as_of` unless asked not to."""
-        require_admin(principal)
 
         async def work() -> BaselineOut:
             book = await region_book(db_session)
@@ -386,7 +381,6 @@ class BaselineController(Controller):
         """Import pre-ledger 职业资格证书 person by person (up to 10,000 per request, all rows or none). Each holder
         is matched by ID number with the ledger's persons, so talent counts them once; reports include them with
         the baseline. A number already imported with the same content is `unchanged`; with other content, 409."""
-        require_admin(principal)
 
         async def work() -> LegacyCertificatesOut:
             items = [legacy.LegacyCertificateIn(**msgspec.structs.asdict(r)) for r in data.rows]

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import DefineMiddleware
@@ -27,10 +28,12 @@ from litestar.params import Body, Parameter
 from litestar.response import Redirect
 from litestar.template.base import csrf_token
 from litestar.types import ASGIApp
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import DbSession
+from api.deps import Caller, DbSession, HomeRegion
+from api.guards import PUBLIC, KeyGuard
 from api.pages.dashboard import CSP, dashboard_page, login_page, problem_page
-from api.statistics.controllers import From, Jurisdiction, Output, key_region, render
+from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
 from ledger import clock
 from ledger.errors import InvalidInput, NotFound
@@ -109,9 +112,9 @@ def _token(request: Request) -> str:
     return csrf_token({"request": request})
 
 
-async def signed_in(request: Request, db_session: DbSession) -> Principal | None:
+async def signed_in(connection: ASGIConnection, db_session: AsyncSession) -> Principal | None:
     """The bureau or admin behind this session, or None (no session, expired, or the key revoked since)."""
-    session: Any = request.session
+    session: Any = connection.session
     if not isinstance(session, dict):
         return None
     key_id, since = session.get("key_id"), session.get("since")
@@ -119,6 +122,28 @@ async def signed_in(request: Request, db_session: DbSession) -> Principal | None
         return None
     principal = await principal_by_id(db_session, key_id)
     return principal if principal is not None and principal.kind in DASHBOARD_KINDS else None
+
+
+class SignInRequired(NotAuthorizedException):
+    """No dashboard session, an expired one, or one whose key has been revoked since: 401, or on the page itself a
+    redirect to the sign-in form."""
+
+
+async def session_key(connection: ASGIConnection, db_session: AsyncSession) -> Principal:
+    principal = await signed_in(connection, db_session)
+    if principal is None:
+        raise SignInRequired("请先登录看板（sign in at /dashboard/login）")
+    return principal
+
+
+signed_in_bureau = KeyGuard(
+    DASHBOARD_KINDS, "看板仅供人社局（或管理员）密钥使用（bureau or admin keys only）", session_key
+)
+
+
+def _to_sign_in(request: Request, _: SignInRequired) -> Response:
+    request.clear_session()
+    return _see("/dashboard/login")
 
 
 def _who(principal: Principal, book: RegionBook) -> str:
@@ -139,44 +164,41 @@ class DashboardController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/")
+    @get("/", guards=[signed_in_bureau], exception_handlers={SignInRequired: _to_sign_in})
     async def page(
         self,
         request: Request,
         db_session: DbSession,
+        principal: Caller,
+        home_region: HomeRegion,
         as_of: AsOf = None,
         start: From = None,
         region: Region = None,
         jurisdiction: Jurisdiction = "all",
     ) -> Response:
         """The dashboard for the signed-in bureau's region (or a region within it); sign in first."""
-        principal = await signed_in(request, db_session)
-        if principal is None:
-            request.clear_session()
-            return _see("/dashboard/login")
-        home = key_region(principal)
         book = await region_book(db_session)
         query = _query(as_of, start, region, jurisdiction)
         who, token = _who(principal, book), _token(request)
         try:
-            dash = await dashboard(db_session, book, home, query)
+            dash = await dashboard(db_session, book, home_region, query)
         except (InvalidInput, NotFound) as exc:
             status = 404 if isinstance(exc, NotFound) else 400
             message = "所选地区不在本密钥的范围内。" if isinstance(exc, NotFound) else f"查询条件有误：{exc.detail}"
             if exc.errors:
                 message += "（" + "；".join(e.message for e in exc.errors) + "）"
-            choices = region_choices(book, home, home)
-            return _html(problem_page(query, choices, home, who, token, message), status)
-        choices = region_choices(book, home, dash.region_code)
+            choices = region_choices(book, home_region, home_region)
+            return _html(problem_page(query, choices, home_region, who, token, message), status)
+        choices = region_choices(book, home_region, dash.region_code)
         return _html(dashboard_page(dash, choices=choices, who=who, csrf_token=token, generated_at=clock.now()))
 
-    @get("/login")
+    @get("/login", opt=PUBLIC)
     async def sign_in_form(self, request: Request, db_session: DbSession) -> Response:
         if await signed_in(request, db_session) is not None:
             return _see("/dashboard")
         return _html(login_page(_token(request)))
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, opt=PUBLIC)
     async def sign_in(self, request: Request, db_session: DbSession, data: SignInForm) -> Response:
         """Check the key (bureau or admin only) and start a session that remembers the key's id."""
         secret = data.key.strip()
@@ -189,16 +211,16 @@ class DashboardController(Controller):
         request.set_session({"key_id": principal.key_id, "since": int(time.time())})
         return _see("/dashboard")
 
-    @post("/logout", status_code=303)
+    @post("/logout", status_code=303, opt=PUBLIC)
     async def sign_out(self, request: Request) -> Response:
         request.clear_session()
         return _see("/dashboard/login")
 
-    @get("/export/{name:str}")
+    @get("/export/{name:str}", guards=[signed_in_bureau])
     async def export(
         self,
-        request: Request,
         db_session: DbSession,
+        home_region: HomeRegion,
         name: str,
         as_of: AsOf = None,
         start: From = None,
@@ -208,14 +230,11 @@ class DashboardController(Controller):
         output: Output = "csv",
     ) -> Response:
         """A figure of the page as CSV, XLSX or JSON: the same report `GET /api/v1/stats/...` gives."""
-        principal = await signed_in(request, db_session)
-        if principal is None:
-            raise NotAuthorizedException("sign in at /dashboard/login")
         if name not in FIGURES:
             raise NotFound(f"no dashboard figure {name!r}")
         book = await region_book(db_session)
         query = _query(as_of, start, region, jurisdiction)
-        report = await figure(db_session, book, key_region(principal), query, name, [group_by] if group_by else [])
+        report = await figure(db_session, book, home_region, query, name, [group_by] if group_by else [])
         response = render(report, output)
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -127,7 +127,10 @@ async def test_a_revoked_key_ends_its_session(world: World) -> None:
         await revoke_key(session, principal.key_id)
         await session.commit()
     await engine.dispose()
-    assert (await world.client.get("/dashboard")).status_code == 303
+    page = await world.client.get("/dashboard")
+    assert page.status_code == 303 and page.headers["location"] == "/dashboard/login"
+    assert any(c.startswith("ledger_dashboard=null;") for c in page.headers.get_list("set-cookie")), "session cleared"
+    assert (await world.client.get("/dashboard/export/talent?format=csv")).status_code == 401
 
 
 async def test_the_figures_equal_the_statistics_api(world: World) -> None:
