@@ -26,6 +26,7 @@ from api.controllers.stats import BaselineController, PlanController, StatsContr
 from api.controllers.trainees import TraineeController
 from api.controllers.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_principal, provide_session, runtime
+from api.pages.engine import template_config
 from api.pdfs import pdf_signer
 from api.problems import EXCEPTION_HANDLERS
 from api.status_list import StatusListCache
@@ -130,6 +131,7 @@ def create_app(settings: Settings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
