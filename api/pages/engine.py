@@ -1,5 +1,5 @@
 """The Jinja2 environment every HTML page is rendered with: templates from the package's `api/templates/`,
-autoescape on for every template.
+autoescape on for every template, and the few filters the pages format figures with.
 
 Nothing here runs at import: `create_app` calls `template_config()`, a test may call `environment()`.
 """
@@ -10,6 +10,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from api.pages import charts
+
+
+def coordinate(value: float) -> str:
+    """An SVG coordinate, to a tenth of a pixel."""
+    return f"{value:.1f}"
+
 
 def environment() -> Environment:
     env = Environment(
@@ -19,6 +26,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(number=charts.number, short=charts.short, percent=charts.percent, coord=coordinate)
+    env.globals.update(FONT=charts.FONT, GRID=charts.GRID, INK=charts.INK, MUTED=charts.MUTED)
     return env
 
 
