@@ -23,6 +23,7 @@ from api.deps import Runtime, provide_home_region, provide_institution_id, provi
 from api.guards import PUBLIC
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
+from api.pages.engine import template_config
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
@@ -133,6 +134,7 @@ def create_app(settings: Settings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -8,14 +8,21 @@ import datetime as dt
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, get, post
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody
+from litestar.response import Template
 
 from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
-from api.pages.verification import LANGUAGES, unknown_page, verification_page
+from api.pages.verification import (
+    CERTIFICATE,
+    LANGUAGES,
+    UNKNOWN,
+    certificate_context,
+    unknown_context,
+)
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
 from ledger.errors import NotFound
@@ -66,11 +73,11 @@ async def _keys(runtime: Runtime) -> dict:
         return await published_keys(session, "certificate")
 
 
-def _page(html: str, status: int) -> Response[str]:
-    return Response(
-        html,
+def _page(template: str, context: dict[str, object], status: int = 200) -> Template:
+    return Template(
+        template,
+        context=context,
         status_code=status,
-        media_type="text/html; charset=utf-8",
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
@@ -82,26 +89,27 @@ class VerifyPageController(Controller):
     include_in_schema = False
 
     @get(["/v/{code:str}", "/V/{code:str}"])
-    async def page(self, code: str, runtime: Shared, lang: str | None = None) -> Response[str]:
+    async def page(self, code: str, runtime: Shared, lang: str | None = None) -> Template:
         language = _lang(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(unknown_page(language), 404)
-        return _page(verification_page(view, language, f"/v/{view.snapshot.verification_code}", None), 200)
+            return _page(UNKNOWN, unknown_context(language), 404)
+        return _page(CERTIFICATE, certificate_context(view, language, f"/v/{view.snapshot.verification_code}", None))
 
     @get(["/V/{code:str}/{token:str}", "/v/{code:str}/{token:str}"])
-    async def scanned(self, code: str, token: str, runtime: Shared, lang: str | None = None) -> Response[str]:
+    async def scanned(self, code: str, token: str, runtime: Shared, lang: str | None = None) -> Template:
         """What a scanned QR code opens: the live status, and whether the QR's own signature verifies."""
         language = _lang(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(unknown_page(language), 404)
+            return _page(UNKNOWN, unknown_context(language), 404)
         try:
             claims = verify_token(token.upper(), await _keys(runtime))
             token_ok = claims.code == view.snapshot.verification_code
         except TokenError:
             token_ok = False
-        return _page(verification_page(view, language, f"/v/{view.snapshot.verification_code}", token_ok), 200)
+        path = f"/v/{view.snapshot.verification_code}"
+        return _page(CERTIFICATE, certificate_context(view, language, path, token_ok))
 
 
 class VerifyApiController(Controller):

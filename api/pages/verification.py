@@ -1,11 +1,10 @@
 """The public verification page: status first, in large type, then the certificate's fields (holder masked).
 
-Mobile first, no scripts, no external assets; 中文 by default, English and Uyghur (right to left) via ?lang=.
+The words in three languages and what the templates under `templates/verification/` show; 中文 by default,
+English and Uyghur (right to left) via ?lang=.
 """
 
 from __future__ import annotations
-
-from html import escape
 
 from ledger.certificates.verification import Verification
 
@@ -61,66 +60,19 @@ LABELS = {
     },
 }  # fmt: skip
 
-_CSS = """
-*{box-sizing:border-box}body{margin:0;font-family:system-ui,-apple-system,"Noto Sans CJK SC","Microsoft YaHei",
-"Noto Naskh Arabic",sans-serif;background:#f4f5f7;color:#1b1f24;line-height:1.5}
-main{max-width:34rem;margin:0 auto;padding:1rem}
-.status{border-radius:14px;padding:1.2rem 1rem;text-align:center;color:#fff;margin-bottom:1rem}
-.status h1{font-size:2.4rem;margin:.2rem 0;letter-spacing:.05em}.status p{margin:.2rem 0;font-size:1rem}
-.valid{background:#1a7f37}.revoked{background:#c62828}.suspended{background:#b26a00}.superseded{background:#5a5f66}
-.unknown{background:#3b3f45}
-dl{background:#fff;border-radius:14px;padding:.6rem 1rem;margin:0 0 1rem}
-dt{font-size:.8rem;color:#5a5f66;margin-top:.6rem}dd{margin:0 0 .2rem;font-size:1.1rem;word-break:break-all}
-.note{font-size:.85rem;color:#5a5f66}.warn{background:#fdecea;color:#8a1c1c;border-radius:10px;padding:.6rem}
-.ok{color:#1a7f37}nav a{margin-inline-end:.8rem;font-size:.9rem}
-"""
+LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ug": "ئۇيغۇرچە"}
+CERTIFICATE = "verification/certificate.html"
+UNKNOWN = "verification/unknown.html"
 
 
-def _shell(lang: str, title: str, body: str) -> str:
-    direction = "rtl" if lang == "ug" else "ltr"
-    html_lang = {"zh": "zh-CN", "en": "en", "ug": "ug"}[lang]
-    return (
-        f'<!doctype html><html lang="{html_lang}" dir="{direction}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body><main>{body}</main></body></html>"
-    )
+def unknown_context(lang: str) -> dict[str, object]:
+    return {"lang": lang, "text": LABELS[lang]}
 
 
-def _languages(path: str) -> str:
-    names = {"zh": "中文", "en": "English", "ug": "ئۇيغۇرچە"}
-    return "<nav>" + "".join(f'<a href="{escape(path)}?lang={code}">{names[code]}</a>' for code in LANGUAGES) + "</nav>"
-
-
-def unknown_page(lang: str) -> str:
-    text = LABELS[lang]
-    body = (
-        f'<section class="status unknown"><h1>{escape(str(text["unknown"]))}</h1></section>'
-        f'<p class="note">{escape(str(text["unknown_detail"]))}</p>'
-    )
-    return _shell(lang, str(text["title"]), body)
-
-
-def verification_page(view: Verification, lang: str, path: str, token_ok: bool | None) -> str:
+def certificate_context(view: Verification, lang: str, path: str, token_ok: bool | None) -> dict[str, object]:
+    """What `verification/certificate.html` shows; `token_ok` is None where no QR token was scanned."""
     text = LABELS[lang]
     snapshot = view.snapshot
-    status = STATUS[lang][view.status]
-    detail = ""
-    if view.status != "valid":
-        if view.reason:
-            detail += f"<p>{escape(str(text['reason']))}：{escape(view.reason)}</p>"
-        if view.effective_on:
-            detail += f"<p>{escape(str(text['since']))}：{view.effective_on.isoformat()}</p>"
-        if view.successor_code:
-            detail += (
-                f'<p>{escape(str(text["successor"]))}：<a style="color:#fff" href="/v/{view.successor_code}?lang={lang}">'
-                f"{view.successor_code}</a></p>"
-            )
-    token = ""
-    if token_ok is False:
-        token = f'<p class="warn">{escape(str(text["token_bad"]))}</p>'
-    elif token_ok:
-        token = f'<p class="note ok">✓ {escape(str(text["token_ok"]))}</p>'
     kinds: dict[str, str] = text["kind"]  # type: ignore[assignment]
     level = snapshot.level_text if lang == "zh" else (snapshot.level_text_en or snapshot.level_text)
     rows = [
@@ -133,11 +85,14 @@ def verification_page(view: Verification, lang: str, path: str, token_ok: bool |
         (text["issued_on"], snapshot.issued_on.isoformat()),
         (text["code"], snapshot.verification_code),
     ]
-    fields = "".join(f'<dt>{escape(str(label))}</dt><dd dir="auto">{escape(str(value))}</dd>' for label, value in rows)
-    body = (
-        f'<section class="status {view.status}" role="status"><p>{escape(kinds[snapshot.kind])}</p>'
-        f"<h1>{escape(status)}</h1>{detail}</section>{token}<dl>{fields}</dl>"
-        f'<p class="note"><a href="/api/v1/ledger/certificates/{snapshot.verification_code}">{escape(str(text["ledger"]))}</a></p>'
-        f"{_languages(path)}"
-    )
-    return _shell(lang, f"{status} · {text['title']}", body)
+    return {
+        "lang": lang,
+        "text": text,
+        "view": view,
+        "status_text": STATUS[lang][view.status],
+        "kind_text": kinds[snapshot.kind],
+        "rows": rows,
+        "token_ok": token_ok,
+        "path": path,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+    }

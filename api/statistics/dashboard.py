@@ -25,14 +25,13 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.params import Body, Parameter
-from litestar.response import Redirect
-from litestar.template.base import csrf_token
+from litestar.response import Redirect, Template
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, DbSession, HomeRegion
 from api.guards import PUBLIC, KeyGuard
-from api.pages.dashboard import CSP, dashboard_page, login_page, problem_page
+from api.pages.dashboard import CSP, LOGIN, PAGE, PROBLEM, dashboard_context, login_context, problem_context
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
 from ledger import clock
@@ -90,11 +89,11 @@ def dashboard_router(settings: Settings) -> Router:
     )
 
 
-def _html(text: str, status: int = 200) -> Response[str]:
-    return Response(
-        text,
+def _html(template: str, context: dict[str, object], status: int = 200) -> Template:
+    return Template(
+        template,
+        context=context,
         status_code=status,
-        media_type="text/html; charset=utf-8",
         headers={
             "Cache-Control": "no-store",
             "Content-Security-Policy": CSP,
@@ -106,10 +105,6 @@ def _html(text: str, status: int = 200) -> Response[str]:
 
 def _see(path: str) -> Redirect:
     return Redirect(path, status_code=303, headers={"Cache-Control": "no-store"})
-
-
-def _token(request: Request) -> str:
-    return csrf_token({"request": request})
 
 
 async def signed_in(connection: ASGIConnection, db_session: AsyncSession) -> Principal | None:
@@ -179,7 +174,7 @@ class DashboardController(Controller):
         """The dashboard for the signed-in bureau's region (or a region within it); sign in first."""
         book = await region_book(db_session)
         query = _query(as_of, start, region, jurisdiction)
-        who, token = _who(principal, book), _token(request)
+        who = _who(principal, book)
         try:
             dash = await dashboard(db_session, book, home_region, query)
         except (InvalidInput, NotFound) as exc:
@@ -188,15 +183,15 @@ class DashboardController(Controller):
             if exc.errors:
                 message += "（" + "；".join(e.message for e in exc.errors) + "）"
             choices = region_choices(book, home_region, home_region)
-            return _html(problem_page(query, choices, home_region, who, token, message), status)
+            return _html(PROBLEM, problem_context(query, choices, home_region, who, message), status)
         choices = region_choices(book, home_region, dash.region_code)
-        return _html(dashboard_page(dash, choices=choices, who=who, csrf_token=token, generated_at=clock.now()))
+        return _html(PAGE, dashboard_context(dash, choices=choices, who=who, generated_at=clock.now()))
 
     @get("/login", opt=PUBLIC)
     async def sign_in_form(self, request: Request, db_session: DbSession) -> Response:
         if await signed_in(request, db_session) is not None:
             return _see("/dashboard")
-        return _html(login_page(_token(request)))
+        return _html(LOGIN, login_context())
 
     @post("/login", status_code=303, opt=PUBLIC)
     async def sign_in(self, request: Request, db_session: DbSession, data: SignInForm) -> Response:
@@ -204,10 +199,10 @@ class DashboardController(Controller):
         secret = data.key.strip()
         principal = await principal_for(db_session, secret) if secret else None
         if principal is None:
-            return _html(login_page(_token(request), "密钥无效或已停用，请核对后重试。"), 401)
+            return _html(LOGIN, login_context("密钥无效或已停用，请核对后重试。"), 401)
         if principal.kind not in DASHBOARD_KINDS:
             message = "看板仅供人社局（或管理员）密钥登录；机构密钥请使用 API。"
-            return _html(login_page(_token(request), message), 403)
+            return _html(LOGIN, login_context(message), 403)
         request.set_session({"key_id": principal.key_id, "since": int(time.time())})
         return _see("/dashboard")
 
