@@ -35,7 +35,6 @@ class Settings:
     max_body_bytes: int = 16 * 1024 * 1024
     max_batch_rows: int = 10_000
     db_pool_size: int = 10
-    count_special_ability: bool = False
     pdf_signing: str = "none"  # none | demo | files (LEDGER_PDF_SIGNING_CERT and LEDGER_PDF_SIGNING_KEY)
     pdf_signing_cert: Path | None = None
     pdf_signing_key: Path | None = None

@@ -247,10 +247,9 @@ class StatsController(Controller):
         period: Period,
     ) -> Response:
         """取证: skill certificates issued in the period (人次, reissues not again) and distinct persons."""
-        special = runtime.settings.count_special_ability
 
         async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
-            return await certificates_report(db_session, book, scope, a, b, dims, count_special_ability=special)
+            return await certificates_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
             build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
