@@ -13,9 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.settings import WebSettings
 from api.status_list import StatusListCache
 from ledger.pii import PiiVault
-from ledger.settings import Settings
 from ledger.tenancy import Principal, principal_for
 
 
@@ -23,7 +23,7 @@ from ledger.tenancy import Principal, principal_for
 class Runtime:
     """What the app builds once at start-up and every request shares."""
 
-    settings: Settings
+    settings: WebSettings
     sessionmaker: async_sessionmaker
     vault: PiiVault
     pool: asyncpg.Pool  # the lean read path (public verification): plain asyncpg, no ORM, no reset query

@@ -76,7 +76,7 @@ class CompletionController(Controller):
         """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
         institution_of(principal)
         raw = await request.body()
-        items = parse_completions_csv(raw, max_rows=runtime.settings.max_batch_rows)
+        items = parse_completions_csv(raw, max_rows=runtime.settings.domain.max_batch_rows)
         if not items:
             raise InvalidInput("the CSV has no data rows")
         return await self._register(request, db_session, principal, runtime, items, dry_run)

@@ -38,7 +38,7 @@ from ledger.statistics.dimensions import (
     region_book,
     resolve_scope,
 )
-from ledger.statistics.report import PUBLISH_K, Report, month_end_on_or_before, publishable_period, published
+from ledger.statistics.report import Report, month_end_on_or_before, publishable_period, published
 from ledger.statistics.talent import talent_report
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
 from ledger.tenancy import Principal
@@ -59,7 +59,7 @@ AgeBands = Annotated[str | None, Parameter(description="lower bounds of the age 
 From = Annotated[dt.date | None, QueryParameter(name="from", description="first day of the period (default 1 Jan)")]
 To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
 Output = Annotated[Format, QueryParameter(name="format")]
-PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (never below default)")]
+PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (≥ LEDGER_PUBLISH_K)")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +116,8 @@ def _bands(raw: str | None) -> tuple[int, ...]:
         ) from exc
 
 
-def _threshold(runtime_k: str | None, asked: int | None) -> int:
-    floor = int(runtime_k) if runtime_k else PUBLISH_K
+def _threshold(floor: int, asked: int | None) -> int:
+    """The caller may ask for a larger k than the configured one (LEDGER_PUBLISH_K), never a smaller one."""
     return max(floor, asked or floor)
 
 
@@ -166,7 +166,7 @@ class StatsController(Controller):
         build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
         db_session: DbSession,
         principal: Principal,
-        runtime_k: str | None,
+        floor_k: int,
         query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
@@ -181,7 +181,7 @@ class StatsController(Controller):
             start, end = publishable_period(start, end)
         report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
         if query.publish:
-            report = published(report, _threshold(runtime_k, query.k), counts=counts, rates=rates)
+            report = published(report, _threshold(floor_k, query.k), counts=counts, rates=rates)
         return render(report, query.output)
 
     @get("/talent")
@@ -215,7 +215,7 @@ class StatsController(Controller):
         )
         if publish:
             report = published(
-                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("talent", "high_skill"),
+                report, _threshold(runtime.settings.publish_k, k), counts=("talent", "high_skill"),
                 rates={"high_skill_share": ("high_skill", "talent")},
             )  # fmt: skip
         return render(report, output)
@@ -234,7 +234,7 @@ class StatsController(Controller):
             return await training_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, principal, runtime.settings.publish_k, period,
             counts=("person_times", "persons"),
         )  # fmt: skip
 
@@ -252,7 +252,7 @@ class StatsController(Controller):
             return await certificates_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, principal, runtime.settings.publish_k, period,
             counts=("certificates", "persons"),
         )  # fmt: skip
 
@@ -270,7 +270,7 @@ class StatsController(Controller):
             return await dual_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, principal, runtime.settings.publish_k, period,
             counts=("completions", "awards", "complete_awards"),
             rates={"rate": ("complete_awards", "completions")},
         )  # fmt: skip
@@ -289,7 +289,7 @@ class StatsController(Controller):
             return await new_high_skill_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, principal, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, principal, runtime.settings.publish_k, period,
             counts=("first_reached", "obtained"),
         )  # fmt: skip
 
@@ -318,7 +318,7 @@ class StatsController(Controller):
         report = await plans.plan_progress(db_session, book, home, scope, day, plan)
         if publish:
             report = published(
-                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("actual",),
+                report, _threshold(runtime.settings.publish_k, k), counts=("actual",),
                 rates={"progress": ("actual", "target")},
             )  # fmt: skip
         return render(report, output)

@@ -1,9 +1,46 @@
-"""专项职业能力证书 count in neither talent nor certificates (docs/configuration.md)."""
+"""Settings reach the app: the publication threshold comes from its LEDGER_* variable, and 专项职业能力证书 count in
+neither talent nor certificates (docs/configuration.md)."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import completion
 from tests.integration.conftest import World
+from tests.integration.test_stats_api import seed
+
+
+@pytest.fixture
+def environment(environment: dict[str, str]) -> dict[str, str]:
+    return {**environment, "LEDGER_PUBLISH_K": "4"}
+
+
+async def test_publication_uses_the_configured_k_as_a_floor(world: World) -> None:
+    await seed(world.settings.database_url or "")  # 6 persons in 650100, 2 in 653100 on 2024-12-31
+
+    async def published(query: str) -> dict:
+        response = await world.client.get(
+            f"/api/v1/stats/talent?as_of=2024-12-31&group_by=prefecture&publish=true{query}", headers=world.bureau
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    body = await published("")
+    assert body["k"] == 4  # not the built-in 5
+    assert {r["prefecture_code"]: r["talent"] for r in body["rows"]} == {"650100": 8, "653100": None}
+    assert body["total"]["talent"] == 8
+    lower = await published("&k=3")  # a caller cannot go below the configured k
+    assert (lower["k"], lower["rows"], lower["total"]) == (4, body["rows"], body["total"])
+    higher = await published("&k=7")
+    assert higher["k"] == 7 and higher["total"]["talent"] == 7
+    for figure in ("training", "certificates", "dual", "new-high-skill"):
+        response = await world.client.get(
+            f"/api/v1/stats/{figure}?from=2024-01-01&to=2024-12-31&publish=true&k=2", headers=world.bureau
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["k"] == 4, figure
+    progress = await world.client.get("/api/v1/stats/plan-progress?publish=true", headers=world.bureau)
+    assert progress.status_code == 200 and progress.json()["k"] == 4
 
 
 async def test_a_special_ability_holder_counts_in_neither_talent_nor_certificates(world: World) -> None:
