@@ -10,7 +10,7 @@ from api.deps import Caller, DbSession, Shared, institution_of
 from api.idempotency import run_write
 from api.qr_signing import qr_signer
 from api.schemas import BatchOut, RowOut
-from ledger.commands import CompletionBatch, CompletionIn
+from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.completions import RowOutcome, register_completions
 from ledger.errors import InvalidInput
 
@@ -60,8 +60,9 @@ class CompletionController(Controller):
         runtime: Shared,
         dry_run: bool = False,
     ) -> Response[BatchOut]:
-        """Register up to 10,000 completions. Every row is validated; if any is bad nothing is written and each
-        bad row and field is named. `?dry_run=true` validates only."""
+        """Register up to LEDGER_MAX_BATCH_ROWS completions (default 10,000). Every row is validated; if any is bad
+        nothing is written and each bad row and field is named. `?dry_run=true` validates only."""
+        check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
         return await self._register(request, db_session, principal, runtime, data.items, dry_run)
 
     @post("/import", status_code=201)

@@ -28,6 +28,7 @@ from api.stats_schemas import (
     StatsOut,
 )
 from ledger import clock, legacy
+from ledger.commands import check_batch_size
 from ledger.errors import FieldError, InvalidInput
 from ledger.statistics import plans
 from ledger.statistics.dimensions import (
@@ -358,11 +359,12 @@ class BaselineController(Controller):
 
     @put("/", status_code=200)
     async def load(
-        self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller
+        self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller, runtime: Shared
     ) -> Response[BaselineOut]:
         """Load pre-ledger talent stock (persons by region and level as of a date). Replaces the baseline of each
         region and jurisdiction given; reports include it from `as_of` unless asked not to."""
         require_admin(principal)
+        check_batch_size(len(data.rows), runtime.settings.domain.max_batch_rows, "rows")
 
         async def work() -> BaselineOut:
             book = await region_book(db_session)
@@ -381,10 +383,12 @@ class BaselineController(Controller):
         principal: Caller,
         runtime: Shared,
     ) -> Response[LegacyCertificatesOut]:
-        """Import pre-ledger 职业资格证书 person by person (up to 10,000 per request, all rows or none). Each holder
-        is matched by ID number with the ledger's persons, so talent counts them once; reports include them with
-        the baseline. A number already imported with the same content is `unchanged`; with other content, 409."""
+        """Import pre-ledger 职业资格证书 person by person (up to LEDGER_MAX_BATCH_ROWS per request, default 10,000;
+        all rows or none). Each holder is matched by ID number with the ledger's persons, so talent counts them once;
+        reports include them with the baseline. A number already imported with the same content is `unchanged`; with
+        other content, 409."""
         require_admin(principal)
+        check_batch_size(len(data.rows), runtime.settings.domain.max_batch_rows, "rows")
 
         async def work() -> LegacyCertificatesOut:
             items = [legacy.LegacyCertificateIn(**msgspec.structs.asdict(r)) for r in data.rows]

@@ -1,18 +1,23 @@
-"""Settings reach the app: the publication threshold comes from its LEDGER_* variable, and 专项职业能力证书 count in
-neither talent nor certificates (docs/configuration.md)."""
+"""Settings reach the app: the publication threshold and the row limit come from their LEDGER_* variables, and
+专项职业能力证书 count in neither talent nor certificates (docs/configuration.md)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.factories import completion
+from tests.factories import completion, id_number
 from tests.integration.conftest import World
+from tests.integration.test_completions import counts
+from tests.integration.test_csv_import import ENGLISH_HEADER, post_csv
+from tests.integration.test_legacy_baseline import legacy
 from tests.integration.test_stats_api import seed
+
+LIMIT = 3
 
 
 @pytest.fixture
 def environment(environment: dict[str, str]) -> dict[str, str]:
-    return {**environment, "LEDGER_PUBLISH_K": "4"}
+    return {**environment, "LEDGER_PUBLISH_K": "4", "LEDGER_MAX_BATCH_ROWS": str(LIMIT)}
 
 
 async def test_publication_uses_the_configured_k_as_a_floor(world: World) -> None:
@@ -41,6 +46,36 @@ async def test_publication_uses_the_configured_k_as_a_floor(world: World) -> Non
         assert response.json()["k"] == 4, figure
     progress = await world.client.get("/api/v1/stats/plan-progress?publish=true", headers=world.bureau)
     assert progress.status_code == 200 and progress.json()["k"] == 4
+
+
+async def test_every_batch_is_limited_by_the_row_setting(world: World) -> None:
+    before = await counts(world)
+    items = [completion(i) for i in range(LIMIT + 1)]
+    response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    (error,) = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("items", "too_many_rows")
+    assert f"{LIMIT}" in error["message"]
+    assert await counts(world) == before
+
+    rows = "".join(f"CG-2025-01,张伟,{id_number(i)},2025-05-30,160,true,4\n" for i in range(LIMIT + 1))
+    status, problem = await post_csv(world, (ENGLISH_HEADER + rows).encode())
+    assert status == 422 and problem["errors"][0]["code"] == "too_many_rows"
+    assert problem["errors"][0]["field"] == "file"
+
+    baseline = {"as_of": "2020-12-31", "rows": [{"region_code": "650100", "level": 3, "persons": 1}] * (LIMIT + 1)}
+    response = await world.client.put("/api/v1/baseline", json=baseline, headers=world.admin)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "rows"
+    legacy_rows = [legacy(i, f"16650000000000{i:02d}") for i in range(LIMIT + 1)]
+    response = await world.client.post("/api/v1/baseline/certificates", json={"rows": legacy_rows},
+                                       headers=world.admin)  # fmt: skip
+    assert response.status_code == 422 and response.json()["errors"][0]["code"] == "too_many_rows"
+    assert await counts(world) == before
+
+    items = [completion(i) for i in range(LIMIT)]
+    response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
+    assert response.status_code == 201, response.text
 
 
 async def test_a_special_ability_holder_counts_in_neither_talent_nor_certificates(world: World) -> None:
