@@ -28,13 +28,13 @@ from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.trainees import TraineeController
+from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
 from api.tenancy.controllers import BureauKeyController, InstitutionController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.people.pii import PiiVault
-from ledger.settings import Settings
 from ledger.tenancy.signing_keys import active_key
 
 log = logging.getLogger("api")
@@ -45,8 +45,9 @@ async def _no_reset(connection: asyncpg.Connection) -> None:
 
 
 async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Sign a checkpoint whenever the log has grown by 1,000 entries, or at all for 60 seconds."""
-    settings = runtime.settings
+    """Sign a checkpoint whenever the log has grown by LEDGER_CHECKPOINT_EVERY_ENTRIES entries, or at all for
+    LEDGER_CHECKPOINT_EVERY_SECONDS."""
+    settings = runtime.settings.domain
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.checkpoint_poll_seconds)
@@ -61,19 +62,20 @@ async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
             log.warning("checkpoint not made: %s", type(exc).__name__)
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: WebSettings) -> Litestar:
     settings = settings.with_secrets()
-    assert settings.pii_key and settings.lookup_key
+    domain = settings.domain
+    assert domain.pii_key and domain.lookup_key
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir)
+        url = await asyncio.to_thread(database_url, domain.database_url, domain.data_dir)
         engine = make_engine(url, settings.db_pool_size)
         pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=settings.db_pool_size, reset=_no_reset)
         app.state.runtime = Runtime(
             settings=settings,
             sessionmaker=make_sessionmaker(engine),
-            vault=PiiVault(settings.pii_key, settings.lookup_key),  # type: ignore[arg-type]
+            vault=PiiVault(domain.pii_key, domain.lookup_key),  # type: ignore[arg-type]
             pool=pool,
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),

@@ -16,13 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.database import migrate
 from ledger.database.engine import database_url, make_engine, make_sessionmaker
-from ledger.settings import Settings
+from ledger.settings import SettingError, Settings
 
 T = TypeVar("T")
 
 
+def _read(settings_from_env: Callable[[], T]) -> T:
+    """Settings from the environment; a bad LEDGER_* value is reported by name, without a traceback, exit 1."""
+    try:
+        return settings_from_env()
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _settings() -> Settings:
-    return Settings.from_env().with_secrets()
+    return _read(Settings.from_env).with_secrets()
 
 
 def _url(settings: Settings) -> str:
@@ -206,14 +214,15 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     from api.app import create_app
     from api.demo import seed_demo
+    from api.settings import WebSettings
     from ledger.reference import load as ref
 
-    settings = _settings()
-    if "LEDGER_PUBLIC_BASE_URL" not in os.environ:  # QR codes then point at this very server
+    settings = _read(WebSettings.from_env).with_secrets()
+    if not os.environ.get("LEDGER_PUBLIC_BASE_URL"):  # QR codes then point at this very server
         settings = replace(settings, public_base_url=f"http://{host}:{port}")
     if demo and settings.pdf_signing == "none":  # the demo signs its PDFs with a demo certificate
         settings = replace(settings, pdf_signing="demo")
-    url = _url(settings)
+    url = _url(settings.domain)
     migrate.upgrade(url)
 
     async def prepare(session: AsyncSession) -> list[str]:
@@ -222,9 +231,9 @@ def serve(host: str, port: int, demo: bool) -> None:
             await ref.load_occupations(session, ref.shipped_occupations())
         return await seed_demo(session, settings) if demo else []
 
-    lines = _in_session(settings, prepare)
+    lines = _in_session(settings.domain, prepare)
     base = f"http://{host}:{port}"
-    click.echo(f"Skills Ledger on {base}  (API docs: {base}/schema, database: {_describe(settings)})")
+    click.echo(f"Skills Ledger on {base}  (API docs: {base}/schema, database: {_describe(settings.domain)})")
     for line in lines:
         click.echo(line)
     sys.stdout.flush()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.certificates.qr_signing import qr_signer
+from api.settings import WebSettings
 from ledger.commands import (
     AssessmentIn,
     CompletionIn,
@@ -22,7 +23,6 @@ from ledger.people.identity import check_char
 from ledger.people.pii import PiiVault
 from ledger.registration.courses import create_course
 from ledger.registration.service import register_completions
-from ledger.settings import Settings
 from ledger.tenancy.service import issue_key, register_institution
 from ledger.tenancy.tables import Institution
 
@@ -63,10 +63,10 @@ NAMES = [
 ]
 
 
-async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
+async def seed_demo(session: AsyncSession, settings: WebSettings) -> list[str]:
     """Seed once (idempotent by institution code) and issue fresh demo keys; return lines to print."""
-    assert settings.pii_key and settings.lookup_key
-    vault = PiiVault(settings.pii_key, settings.lookup_key)
+    assert settings.domain.pii_key and settings.domain.lookup_key
+    vault = PiiVault(settings.domain.pii_key, settings.domain.lookup_key)
     existing = await session.execute(select(Institution).where(Institution.code == EVALUATOR.code))
     evaluator = existing.scalar_one_or_none()
     if evaluator is None:

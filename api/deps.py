@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.certificates.status_list import StatusListCache
 from api.guards import caller
+from api.settings import WebSettings
 from ledger.people.pii import PiiVault
-from ledger.settings import Settings
 from ledger.statistics.tables import PROVINCE
 from ledger.tenancy.service import Principal
 
@@ -25,7 +25,7 @@ from ledger.tenancy.service import Principal
 class Runtime:
     """What the app builds once at start-up and every request shares."""
 
-    settings: Settings
+    settings: WebSettings
     sessionmaker: async_sessionmaker
     vault: PiiVault
     pool: asyncpg.Pool  # the lean read path (public verification): plain asyncpg, no ORM, no reset query

@@ -60,8 +60,8 @@ from common import (
     table,
 )
 
+from api.settings import WebSettings
 from ledger.database.engine import plain_url
-from ledger.settings import Settings
 
 TARGET_RATIO = 0.60
 TARGET_P99_MS = 25.0
@@ -256,7 +256,7 @@ async def main_async(args: argparse.Namespace) -> None:
     )
     print("note:       server, PostgreSQL and wrk share these cores; the ratio matters, not the absolute figures\n")
     secrets = Secrets()
-    pool_size = Settings.from_env().db_pool_size
+    pool_size = WebSettings.from_env().db_pool_size
     async with fresh_database("verify", keep=args.keep) as url:
         folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
         env = secrets.env(url, folder / "data")

@@ -8,8 +8,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from ledger.errors import FieldError, InvalidInput
+from ledger.settings import DEFAULT_MAX_BATCH_ROWS
+
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
+ROWS = f"at most LEDGER_MAX_BATCH_ROWS rows (default {DEFAULT_MAX_BATCH_ROWS:,})"  # checked by check_batch_size
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -86,4 +90,11 @@ class CompletionIn(Strict):
 
 
 class CompletionBatch(Strict):
-    items: Annotated[list[CompletionIn], msgspec.Meta(min_length=1, max_length=10_000)]
+    items: Annotated[list[CompletionIn], msgspec.Meta(min_length=1, description=ROWS)]
+
+
+def check_batch_size(rows: int, limit: int, field: str = "items") -> None:
+    """Refuse a request of more than `limit` rows (the domain setting `max_batch_rows`) before any work."""
+    if rows > limit:
+        message = f"一次最多提交 {limit} 行，请分批提交 / at most {limit} rows in one request; split it"
+        raise InvalidInput(message, errors=[FieldError(field, "too_many_rows", message)])

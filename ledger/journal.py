@@ -41,11 +41,10 @@ class Change:
 class Journal:
     """The changes of one transaction, written to the log together. Never commits."""
 
-    def __init__(self, session: AsyncSession, *, count_special_ability: bool = False) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self._changes: list[Change] = []
         self._persons: set[int] = set()
-        self._count_special_ability = count_special_ability
 
     def record(
         self,
@@ -92,7 +91,7 @@ class Journal:
                 )
             indices = await append_events(self._session, events)
         if persons:
-            await refresh_talent(self._session, persons, count_special_ability=self._count_special_ability)
+            await refresh_talent(self._session, persons)
         return indices
 
     async def _read_back(self, changes: list[Change]) -> dict[str, dict[str, Row]]:

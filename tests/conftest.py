@@ -19,6 +19,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from api.settings import WebSettings
 from ledger.database import migrate
 from ledger.database.engine import as_asyncpg_url, embedded_url, make_engine, make_sessionmaker, plain_url
 from ledger.settings import Settings
@@ -96,15 +97,25 @@ def _key() -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings.from_env(
-        {
-            "LEDGER_DATABASE_URL": database_url,
-            "LEDGER_DATA_DIR": str(tmp_path / "data"),
-            "LEDGER_PII_KEY": _key(),
-            "LEDGER_LOOKUP_KEY": _key(),
-            "LEDGER_PUBLIC_BASE_URL": "https://verify.example.test",
-            "LEDGER_PDF_SIGNING": "demo",
-            "LEDGER_HOLDER_CHECK_RATE_PER_MINUTE": "20",
-        }
-    )
+def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The LEDGER_* variables of a test's app: its own database, data folder and keys."""
+    return {
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_DATA_DIR": str(tmp_path / "data"),
+        "LEDGER_PII_KEY": _key(),
+        "LEDGER_LOOKUP_KEY": _key(),
+        "LEDGER_PUBLIC_BASE_URL": "https://verify.example.test",
+        "LEDGER_PDF_SIGNING": "demo",
+        "LEDGER_HOLDER_CHECK_RATE_PER_MINUTE": "20",
+    }
+
+
+@pytest.fixture
+def settings(environment: dict[str, str]) -> Settings:
+    return Settings.from_env(environment)
+
+
+@pytest.fixture
+def web_settings(environment: dict[str, str]) -> WebSettings:
+    """The same variables read as the web process reads them (`web_settings.domain == settings`)."""
+    return WebSettings.from_env(environment)

@@ -54,21 +54,21 @@ class LedgerController(Controller):
         """The latest signed checkpoint (C2SP tlog-checkpoint signed note, Ed25519)."""
         latest = await reader.latest_checkpoint(db_session)
         if latest is None:
-            latest = await reader.make_checkpoint(db_session, runtime.vault, runtime.settings.ledger_origin)
+            latest = await reader.make_checkpoint(db_session, runtime.vault, runtime.settings.domain.ledger_origin)
             await db_session.commit()
         return latest.note
 
     @post("/checkpoints", media_type="text/plain; charset=utf-8", status_code=201, guards=[admin_key])
     async def sign_now(self, db_session: DbSession, runtime: Shared) -> str:
         """Sign a checkpoint over the current head now (admin)."""
-        made = await reader.make_checkpoint(db_session, runtime.vault, runtime.settings.ledger_origin)
+        made = await reader.make_checkpoint(db_session, runtime.vault, runtime.settings.domain.ledger_origin)
         await db_session.commit()
         return made.note
 
     @get("/keys", media_type="text/plain; charset=utf-8", opt=PUBLIC)
     async def keys(self, db_session: DbSession, runtime: Shared) -> str:
         """Verifier keys (`<name>+<id>+<key>`) of every checkpoint key, one a line."""
-        name = runtime.settings.ledger_origin
+        name = runtime.settings.domain.ledger_origin
         keys = await published_keys(db_session, "checkpoint")
         return "".join(verifier_key(name, key) + "\n" for key in keys.values())
 

@@ -11,7 +11,7 @@ from api.guards import institution_key
 from api.idempotency import run_write
 from api.registration.csv_import import parse_completions_csv
 from api.schemas import BatchOut, RowOut
-from ledger.commands import CompletionBatch, CompletionIn
+from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
 
@@ -63,8 +63,9 @@ class CompletionController(Controller):
         runtime: Shared,
         dry_run: bool = False,
     ) -> Response[BatchOut]:
-        """Register up to 10,000 completions. Every row is validated; if any is bad nothing is written and each
-        bad row and field is named. `?dry_run=true` validates only."""
+        """Register up to LEDGER_MAX_BATCH_ROWS completions (default 10,000). Every row is validated; if any is bad
+        nothing is written and each bad row and field is named. `?dry_run=true` validates only."""
+        check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
         return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
     @post("/import", status_code=201)
@@ -79,7 +80,7 @@ class CompletionController(Controller):
     ) -> Response[BatchOut]:
         """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
         raw = await request.body()
-        items = parse_completions_csv(raw, max_rows=runtime.settings.max_batch_rows)
+        items = parse_completions_csv(raw, max_rows=runtime.settings.domain.max_batch_rows)
         if not items:
             raise InvalidInput("the CSV has no data rows")
         return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run)

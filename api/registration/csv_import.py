@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import unicodedata
 
-from ledger.commands import AssessmentIn, CompletionIn, TraineeIn
+from ledger.commands import AssessmentIn, CompletionIn, TraineeIn, check_batch_size
 from ledger.errors import ErrorCollector, FieldError, InvalidInput
 from ledger.registration.csv_text import decode_csv
 
@@ -102,8 +102,7 @@ def _parse(text: str, max_rows: int) -> list[CompletionIn]:
     for row, record in enumerate(reader):
         if not any(cell.strip() for cell in record):
             continue
-        if len(items) >= max_rows:
-            raise InvalidInput(f"a CSV import holds at most {max_rows} rows; split the file")
+        check_batch_size(len(items) + 1, max_rows, "file")
         if len(record) > len(header):
             errors.add("row", "too_many_cells", f"CSV line {row + 2} has more cells than the header", row)
             continue

@@ -29,6 +29,7 @@ from api.statistics.schemas import (
 )
 from ledger import clock
 from ledger.certificates import legacy
+from ledger.commands import check_batch_size
 from ledger.errors import FieldError, InvalidInput
 from ledger.statistics import plans
 from ledger.statistics.dimensions import (
@@ -39,7 +40,7 @@ from ledger.statistics.dimensions import (
     region_book,
     resolve_scope,
 )
-from ledger.statistics.report import PUBLISH_K, Report, month_end_on_or_before, publishable_period, published
+from ledger.statistics.report import Report, month_end_on_or_before, publishable_period, published
 from ledger.statistics.talent import talent_report
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
 
@@ -58,7 +59,7 @@ AgeBands = Annotated[str | None, Parameter(description="lower bounds of the age 
 From = Annotated[dt.date | None, QueryParameter(name="from", description="first day of the period (default 1 Jan)")]
 To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
 Output = Annotated[Format, QueryParameter(name="format")]
-PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (never below default)")]
+PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (≥ LEDGER_PUBLISH_K)")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,8 @@ def _bands(raw: str | None) -> tuple[int, ...]:
         ) from exc
 
 
-def _threshold(runtime_k: str | None, asked: int | None) -> int:
-    floor = int(runtime_k) if runtime_k else PUBLISH_K
+def _threshold(floor: int, asked: int | None) -> int:
+    """The caller may ask for a larger k than the configured one (LEDGER_PUBLISH_K), never a smaller one."""
     return max(floor, asked or floor)
 
 
@@ -156,7 +157,7 @@ class StatsController(Controller):
         build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
         db_session: DbSession,
         home: str,
-        runtime_k: str | None,
+        floor_k: int,
         query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
@@ -171,7 +172,7 @@ class StatsController(Controller):
             start, end = publishable_period(start, end)
         report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
         if query.publish:
-            report = published(report, _threshold(runtime_k, query.k), counts=counts, rates=rates)
+            report = published(report, _threshold(floor_k, query.k), counts=counts, rates=rates)
         return render(report, query.output)
 
     @get("/talent")
@@ -205,7 +206,7 @@ class StatsController(Controller):
         )
         if publish:
             report = published(
-                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("talent", "high_skill"),
+                report, _threshold(runtime.settings.publish_k, k), counts=("talent", "high_skill"),
                 rates={"high_skill_share": ("high_skill", "talent")},
             )  # fmt: skip
         return render(report, output)
@@ -224,7 +225,7 @@ class StatsController(Controller):
             return await training_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.publish_k, period,
             counts=("person_times", "persons"),
         )  # fmt: skip
 
@@ -237,13 +238,12 @@ class StatsController(Controller):
         period: Period,
     ) -> Response:
         """取证: skill certificates issued in the period (人次, reissues not again) and distinct persons."""
-        special = runtime.settings.count_special_ability
 
         async def build(book: RegionBook, scope: Scope, a: dt.date, b: dt.date, dims: tuple[str, ...]) -> Report:
-            return await certificates_report(db_session, book, scope, a, b, dims, count_special_ability=special)
+            return await certificates_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.publish_k, period,
             counts=("certificates", "persons"),
         )  # fmt: skip
 
@@ -261,7 +261,7 @@ class StatsController(Controller):
             return await dual_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.publish_k, period,
             counts=("completions", "awards", "complete_awards"),
             rates={"rate": ("complete_awards", "completions")},
         )  # fmt: skip
@@ -280,7 +280,7 @@ class StatsController(Controller):
             return await new_high_skill_report(db_session, book, scope, a, b, dims)
 
         return await self._flow(
-            build, db_session, home_region, runtime.settings.extra.get("publish_k"), period,
+            build, db_session, home_region, runtime.settings.publish_k, period,
             counts=("first_reached", "obtained"),
         )  # fmt: skip
 
@@ -309,7 +309,7 @@ class StatsController(Controller):
         report = await plans.plan_progress(db_session, book, home_region, scope, day, plan)
         if publish:
             report = published(
-                report, _threshold(runtime.settings.extra.get("publish_k"), k), counts=("actual",),
+                report, _threshold(runtime.settings.publish_k, k), counts=("actual",),
                 rates={"progress": ("actual", "target")},
             )  # fmt: skip
         return render(report, output)
@@ -356,10 +356,11 @@ class BaselineController(Controller):
 
     @put("/", status_code=200)
     async def load(
-        self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller
+        self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller, runtime: Shared
     ) -> Response[BaselineOut]:
         """Load pre-ledger talent stock (persons by region and level as of a date). Replaces the baseline of each
         region and jurisdiction given; reports include it from `as_of` unless asked not to."""
+        check_batch_size(len(data.rows), runtime.settings.domain.max_batch_rows, "rows")
 
         async def work() -> BaselineOut:
             book = await region_book(db_session)
@@ -378,9 +379,11 @@ class BaselineController(Controller):
         principal: Caller,
         runtime: Shared,
     ) -> Response[LegacyCertificatesOut]:
-        """Import pre-ledger 职业资格证书 person by person (up to 10,000 per request, all rows or none). Each holder
-        is matched by ID number with the ledger's persons, so talent counts them once; reports include them with
-        the baseline. A number already imported with the same content is `unchanged`; with other content, 409."""
+        """Import pre-ledger 职业资格证书 person by person (up to LEDGER_MAX_BATCH_ROWS per request, default 10,000;
+        all rows or none). Each holder is matched by ID number with the ledger's persons, so talent counts them once;
+        reports include them with the baseline. A number already imported with the same content is `unchanged`; with
+        other content, 409."""
+        check_batch_size(len(data.rows), runtime.settings.domain.max_batch_rows, "rows")
 
         async def work() -> LegacyCertificatesOut:
             items = [legacy.LegacyCertificateIn(**msgspec.structs.asdict(r)) for r in data.rows]

@@ -31,12 +31,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, DbSession, HomeRegion
 from api.guards import PUBLIC, KeyGuard
-from api.pages.dashboard import CSP, LOGIN, PAGE, PROBLEM, dashboard_context, login_context, problem_context
+from api.pages.dashboard import (
+    CSP,
+    LOGIN,
+    PAGE,
+    PROBLEM,
+    dashboard_context,
+    login_context,
+    problem_context,
+)
+from api.settings import WebSettings
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
 from ledger import clock
 from ledger.errors import InvalidInput, NotFound
-from ledger.settings import Settings
 from ledger.statistics.dimensions import RegionBook, region_book
 from ledger.tenancy.service import Principal, principal_by_id, principal_for
 
@@ -56,10 +64,10 @@ AsOf = Annotated[dt.date | None, Parameter(description="统计日 (default today
 Region = Annotated[str | None, Parameter(max_length=12)]
 
 
-def derived_secret(settings: Settings, label: str) -> bytes:
+def derived_secret(settings: WebSettings, label: str) -> bytes:
     """A 32-byte key for `label`, derived from the lookup key so that nothing new must be configured or kept."""
-    assert settings.lookup_key
-    return hmac.new(settings.lookup_key, f"skills-ledger dashboard {label}".encode(), hashlib.sha256).digest()
+    assert settings.domain.lookup_key
+    return hmac.new(settings.domain.lookup_key, f"skills-ledger dashboard {label}".encode(), hashlib.sha256).digest()
 
 
 def _session_middleware(app: ASGIApp, config: CookieBackendConfig) -> ASGIApp:
@@ -68,7 +76,7 @@ def _session_middleware(app: ASGIApp, config: CookieBackendConfig) -> ASGIApp:
     return SessionMiddleware(app, backend=ClientSideSessionBackend(config=config))
 
 
-def dashboard_router(settings: Settings) -> Router:
+def dashboard_router(settings: WebSettings) -> Router:
     secure = settings.public_base_url.startswith("https://")
     session = CookieBackendConfig(
         secret=derived_secret(settings, "session"), key=SESSION_COOKIE, path="/dashboard", max_age=IDLE_SECONDS,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ledger.commands import ROWS
 from ledger.statistics.report import Report
 
 Metric = Literal["training_person_times", "training_persons", "talent", "high_skill", "certificates"]
@@ -46,7 +47,7 @@ class BaselineRowIn(Strict):
 
 class BaselineIn(Strict):
     as_of: dt.date
-    rows: Annotated[list[BaselineRowIn], msgspec.Meta(min_length=1, max_length=10_000)]
+    rows: Annotated[list[BaselineRowIn], msgspec.Meta(min_length=1, description=ROWS)]
     source: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
@@ -70,7 +71,7 @@ class LegacyCertificateRowIn(Strict):
 
 
 class LegacyCertificatesIn(Strict):
-    rows: Annotated[list[LegacyCertificateRowIn], msgspec.Meta(min_length=1, max_length=10_000)]
+    rows: Annotated[list[LegacyCertificateRowIn], msgspec.Meta(min_length=1, description=ROWS)]
     source: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 

@@ -26,16 +26,12 @@ from ledger.statistics.tables import (
 )
 
 LEGACY = "legacy_qualification"  # imported pre-ledger certificates: the person-by-person baseline
-BASE_KINDS = ("skill_level", LEGACY)
+COUNTED_KINDS = ("skill_level", LEGACY)  # 专项职业能力证书 (special_ability) never counts: docs/configuration.md
 SPELL_COLUMNS = ("person_id", "valid_from", "valid_to", "certificate_id", "level", "region_code", "domicile_code",
                  "jurisdiction", "occupation_code", "sex", "birth_year", "layer")  # fmt: skip
 
 CellKey = tuple[int, str, str, str, int, str, str, int, str]
 _NO_DAY = dt.date.min
-
-
-def counted_kinds(count_special_ability: bool = False) -> list[str]:
-    return [*BASE_KINDS, "special_ability"] if count_special_ability else list(BASE_KINDS)
 
 
 def talent_layers(include_baseline: bool) -> list[str]:
@@ -103,9 +99,7 @@ SET persons = t.persons + excluded.persons
 """  # noqa: S608 (fixed text)
 
 
-async def refresh_talent(
-    session: AsyncSession, person_ids: Collection[int], *, count_special_ability: bool = False
-) -> None:
+async def refresh_talent(session: AsyncSession, person_ids: Collection[int]) -> None:
     """Recompute the talent timeline of `person_ids` and move the rollup by the difference. Call it in the same
     transaction, after any certificate of these persons is issued, revoked, suspended, reinstated or reissued.
 
@@ -119,7 +113,7 @@ async def refresh_talent(
     await session.flush()
     conn = await driver(session)
     people = await conn.fetch(_LOCK_PERSONS, ids)
-    new = await _compute(conn, people, counted_kinds(count_special_ability))
+    new = await _compute(conn, people, list(COUNTED_KINDS))
     stored: dict[int, list[Spell]] = defaultdict(list)
     for r in await conn.fetch(_STORED_SPELLS, ids):
         stored[r[0]].append(Spell(*r))
@@ -296,14 +290,13 @@ REBUILD_ROLLUP = (_REBUILD_DAYS, _REBUILD_COARSER_DAYS, "ANALYZE talent_days", _
 async def rebuild_talent(
     session: AsyncSession,
     *,
-    count_special_ability: bool = False,
     chunk: int = 100_000,
     say: Any = None,
 ) -> None:
     """Recompute every person's spells and the whole rollup (bulk loads, repairs). Takes the tables' locks."""
     await session.flush()
     conn = await driver(session)
-    kinds = counted_kinds(count_special_ability)
+    kinds = list(COUNTED_KINDS)
     await conn.execute("LOCK TABLE talent_spells, talent_months, talent_days IN EXCLUSIVE MODE")
     await conn.execute("TRUNCATE talent_spells, talent_months, talent_days")
     last = 0

@@ -1,6 +1,6 @@
 """A person's talent timeline from their certificates, in plain Python (no database): the rules of SPEC §2.1/§2.6.
 
-- counted kinds: skill_level and legacy_qualification (+ special_ability when the setting says so);
+- counted kinds: skill_level and legacy_qualification (special_ability never: docs/configuration.md);
 - a reissue chain (supersedes_id → …) is one certificate, valid from the first certificate's issued_on; its status
   on a date is the latest status change (other than 'superseded') of any member effective on or before that date
   (changes in effective-date order, then id order);

@@ -23,7 +23,7 @@ from ledger.statistics.dimensions import (
     merge_rows,
 )
 from ledger.statistics.levels_sql import high_skill_codes
-from ledger.statistics.refresh import LEGACY, counted_kinds, talent_layers
+from ledger.statistics.refresh import COUNTED_KINDS, LEGACY, talent_layers
 from ledger.statistics.report import Report, rate
 
 SCOPE_RULE = "地区按{basis}归属；管辖口径：{jurisdiction}。 / Region by {basis_en}; jurisdiction: {jurisdiction}."
@@ -191,8 +191,6 @@ async def certificates_report(
     start: dt.date,
     end: dt.date,
     dims: Sequence[str] = (),
-    *,
-    count_special_ability: bool = False,
 ) -> Report:
     _check_period(start, end)
     cols = Columns(
@@ -204,7 +202,7 @@ async def certificates_report(
         on_date="c.issued_on",
         mode="m.tag",
     )
-    kinds = [k for k in counted_kinds(count_special_ability) if k != LEGACY]  # imported legacy: the baseline
+    kinds = [k for k in COUNTED_KINDS if k != LEGACY]  # imported legacy: the baseline
     sql = _CERTIFICATES.replace("{region_col}", cols.region)
     args = [start, end, list(scope.region_codes), scope.whole_province, scope.jurisdiction, "mode" in dims, kinds]
     rows, total = await _two_passes(session, sql, dims, cols, end.year, scope, args, ("certificates", "persons"), book)

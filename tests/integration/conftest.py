@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.settings import WebSettings
 from ledger.settings import Settings
 
 EVALUATOR = {
@@ -48,6 +49,7 @@ class World:
     evaluator: dict[str, str]
     school: dict[str, str]
     bureau: dict[str, str]
+    web: WebSettings
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -67,13 +69,13 @@ async def _admin_key(settings: Settings) -> str:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
+async def client(web_settings: WebSettings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(web_settings)) as test_client:
         yield test_client
 
 
 @pytest.fixture
-async def world(client: AsyncTestClient, settings: Settings) -> World:
+async def world(client: AsyncTestClient, settings: Settings, web_settings: WebSettings) -> World:
     admin = bearer(await _admin_key(settings))
     # the first checkpoint creates (and logs) the checkpoint key now, not in the middle of a test
     assert (await client.get("/api/v1/ledger/checkpoint")).status_code == 200
@@ -89,4 +91,4 @@ async def world(client: AsyncTestClient, settings: Settings) -> World:
     bureau = bearer(response.json()["key"])
     response = await client.post("/api/v1/courses", json=COURSE, headers=keys["EVAL-A"])
     assert response.status_code == 201, response.text
-    return World(client, settings, admin, keys["EVAL-A"], keys["SCHOOL-B"], bureau)
+    return World(client, settings, admin, keys["EVAL-A"], keys["SCHOOL-B"], bureau, web_settings)

@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
-from ledger.settings import Settings
+from api.settings import WebSettings
 from tests.integration.conftest import World
 
 pytestmark = pytest.mark.asyncio
@@ -32,9 +32,9 @@ PLAN = {"name": "十四五培训", "metric": "training_person_times", "region_co
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def client(web_settings: WebSettings) -> AsyncIterator[AsyncTestClient]:
     """Over https, as in production (the public base URL is https, so the cookies are Secure)."""
-    async with AsyncTestClient(app=create_app(settings), base_url="https://testserver.local") as test_client:
+    async with AsyncTestClient(app=create_app(web_settings), base_url="https://testserver.local") as test_client:
         test_client.follow_redirects = False  # the tests look at each redirect
         yield test_client
 

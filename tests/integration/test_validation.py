@@ -164,7 +164,7 @@ async def test_duplicate_rows_in_one_batch_are_named(world: World) -> None:
 
 
 async def test_a_body_over_the_limit_is_413(world: World) -> None:
-    huge = b'{"items": [' + b" " * (world.settings.max_body_bytes + 10) + b"]}"
+    huge = b'{"items": [' + b" " * (world.web.max_body_bytes + 10) + b"]}"
     response = await world.client.post(
         "/api/v1/completions", content=huge, headers={**world.evaluator, "content-type": "application/json"}
     )

@@ -6,6 +6,7 @@ from litestar import Controller, Litestar, get, post
 
 from api.app import create_app
 from api.guards import PUBLIC, admin_key, bureau_key, institution_key, key_guards, undeclared_routes
+from api.settings import WebSettings
 from ledger.settings import Settings
 
 # what SPEC §4 makes public: verification (page, API, holder check), published keys and status list, the ledger's
@@ -22,7 +23,7 @@ PUBLIC_PATHS = {
 
 
 def app() -> Litestar:
-    return create_app(Settings(pii_key=b"p" * 32, lookup_key=b"l" * 32))
+    return create_app(WebSettings(domain=Settings(pii_key=b"p" * 32, lookup_key=b"l" * 32)))
 
 
 def handlers(litestar: Litestar) -> dict[tuple[str, str], object]:

@@ -1,0 +1,53 @@
+"""The web process's settings: what only the HTTP server needs, around the domain's settings.
+
+Read once by the `ledger serve` command (or a test) and handed to `create_app(settings)`; docs/configuration.md
+lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from ledger.settings import SettingError, Settings, env, read_env
+from ledger.statistics.report import PUBLISH_K
+
+PdfSigning = Literal["none", "demo", "files"]
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The HTTP server's settings; `domain` holds the domain's, which the server hands on to the services."""
+
+    domain: Settings = field(default_factory=Settings)
+    public_base_url: str = env("LEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # the base of every QR URL
+    max_body_bytes: int = env("LEDGER_MAX_BODY_BYTES", 16 * 1024 * 1024, at_least=1)
+    db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
+    verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
+    holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
+    status_list_ttl_seconds: int = env("LEDGER_STATUS_LIST_TTL_SECONDS", 60, at_least=1)
+    pdf_signing: PdfSigning = env("LEDGER_PDF_SIGNING", "none")  # files: LEDGER_PDF_SIGNING_CERT and _KEY (PEM)
+    pdf_signing_cert: Path | None = env("LEDGER_PDF_SIGNING_CERT", None)
+    pdf_signing_key: Path | None = env("LEDGER_PDF_SIGNING_KEY", None)
+    publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:
+        """Both layers' settings from the environment. Without LEDGER_PDF_SIGNING, a configured certificate means
+        `files`."""
+        read = read_env(cls, environ, domain=Settings.from_env(environ))
+        if read.pdf_signing == "none" and read.pdf_signing_cert and not _given(environ, "LEDGER_PDF_SIGNING"):
+            read = replace(read, pdf_signing="files")
+        if read.pdf_signing == "files" and not (read.pdf_signing_cert and read.pdf_signing_key):
+            raise SettingError("LEDGER_PDF_SIGNING: 'files' needs LEDGER_PDF_SIGNING_CERT and LEDGER_PDF_SIGNING_KEY")
+        return replace(read, public_base_url=read.public_base_url.rstrip("/"))
+
+    def with_secrets(self) -> WebSettings:
+        return replace(self, domain=self.domain.with_secrets())
+
+
+def _given(environ: Mapping[str, str] | None, name: str) -> bool:
+    return bool((os.environ if environ is None else environ).get(name, "").strip())
