@@ -23,7 +23,6 @@ from api.deps import Runtime, provide_home_region, provide_institution_id, provi
 from api.guards import PUBLIC
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
-from api.pages.engine import template_config
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
@@ -31,6 +30,7 @@ from api.registration.trainees import TraineeController
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
+from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint

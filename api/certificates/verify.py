@@ -13,16 +13,10 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import JSONBody
 from litestar.response import Template
 
+from api.certificates.pages import CERTIFICATE, LANGUAGES, UNKNOWN, certificate_context, unknown_context
 from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
-from api.pages.verification import (
-    CERTIFICATE,
-    LANGUAGES,
-    UNKNOWN,
-    certificate_context,
-    unknown_context,
-)
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
 from ledger.errors import NotFound

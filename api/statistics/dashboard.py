@@ -31,18 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Caller, DbSession, HomeRegion
 from api.guards import PUBLIC, KeyGuard
-from api.pages.dashboard import (
-    CSP,
-    LOGIN,
-    PAGE,
-    PROBLEM,
-    dashboard_context,
-    login_context,
-    problem_context,
-)
 from api.settings import WebSettings
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
+from api.statistics.pages import CSP, LOGIN, PAGE, PROBLEM, dashboard_context, login_context, problem_context
 from ledger import clock
 from ledger.errors import InvalidInput, NotFound
 from ledger.statistics.dimensions import RegionBook, region_book

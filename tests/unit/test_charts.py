@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.pages.charts import Bar, Chart, Series, column_chart, hbar_chart, line_chart, nice_scale, short
-from api.pages.engine import environment
+from api.statistics.charts import Bar, Chart, Series, column_chart, hbar_chart, line_chart, nice_scale, short
+from api.templating import environment
 
 
 def draw(chart: Chart) -> str:

@@ -10,7 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from api.pages import charts
+from api.statistics import charts
 
 
 def coordinate(value: float) -> str:

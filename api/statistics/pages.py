@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from api.pages.charts import (
+from api.statistics.charts import (
     BLUE,
     GREEN,
     GREY,
