@@ -8,6 +8,7 @@ on the certificate-rendering package.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -15,7 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Annotated, Any, Protocol
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.certificates.numbering import KIND_SPECIAL_ABILITY, KIND_TRAINING, ledger_number, skill_level_number
 from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 from ledger.certificates.tables import STATUS_LIST_BITS
+from ledger.database.bulk import Sql, insert_rows
 from ledger.database.driver import driver
 from ledger.database.loaders import table_loader
 from ledger.errors import RuleViolation
@@ -80,6 +82,40 @@ class CertificateOrder:
     issued_on: dt.date
     given_number: str | None = None  # graduation certificates carry the school's own number
     supersedes_id: int | None = None  # set for a reissue (补发/更正)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCertificate:
+    """A certificates row as issued (the table's columns; template_version is the current one)."""
+
+    kind: str
+    number: str
+    verification_code: str
+    status_index: Annotated[int, Sql("int")]
+    institution_id: int
+    course_id: int | None
+    completion_id: int | None
+    person_id: int
+    occupation_code: str
+    level: Annotated[int | None, Sql("smallint")]
+    issued_on: dt.date
+    snapshot: Annotated[str, Sql("jsonb")]
+    supersedes_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Counter:
+    prefix: str
+    last_serial: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NewAward:
+    id: uuid.UUID
+    completion_id: int
+    rule: str
+    companion_certificate_id: int
+    skill_certificate_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,15 +219,13 @@ async def allocate_serials(session: AsyncSession, wanted: Counter[str]) -> dict[
         return {}
     prefixes = sorted(wanted)
     conn = await driver(session)
-    rows = await conn.fetch(
-        """
-        INSERT INTO number_counters (prefix, last_serial)
-        SELECT * FROM unnest($1::varchar[], $2::int[])
-        ON CONFLICT (prefix) DO UPDATE SET last_serial = number_counters.last_serial + EXCLUDED.last_serial
-        RETURNING prefix, last_serial
-        """,
-        prefixes,
-        [wanted[p] for p in prefixes],
+    rows = await insert_rows(
+        conn,
+        "number_counters",
+        [_Counter(p, wanted[p]) for p in prefixes],
+        on_conflict="ON CONFLICT (prefix) DO UPDATE"
+        " SET last_serial = number_counters.last_serial + excluded.last_serial",
+        returning="RETURNING prefix, last_serial",
     )
     return {r["prefix"]: r["last_serial"] - wanted[r["prefix"]] + 1 for r in rows}
 
@@ -232,31 +266,25 @@ async def issue(
         else:
             number = order.given_number
         code = new_verification_code()
-        level = SkillLevel.from_code(order.level) if order.level is not None else None
-        masked = mask_name(order.holder_name)
         qr_text = sign(
             code=code,
             kind=order.kind,
             level=order.level,
             occupation_code=order.occupation_code,
             issued_on=order.issued_on,
-            masked_name=token_name(masked),
+            masked_name=token_name(mask_name(order.holder_name)),
             issuer_code=issuer.code,
         )
-        snapshot = CertificateSnapshot(
-            template_version=TEMPLATE_VERSION,
+        snapshot = frozen_snapshot(
             kind=order.kind,
             number=number,
             verification_code=code,
             holder_name=order.holder_name,
-            id_type=ID_TYPE,
-            id_number_display=order.id_masked,
+            id_masked=order.id_masked,
             occupation_code=order.occupation_code,
             occupation_name=order.occupation_name,
             work_type=order.work_type,
             level=order.level,
-            level_text=level.printed if level else "",
-            level_text_en=level.english if level else "",
             issuer_name=issuer.name,
             issuer_code=issuer.code,
             issued_on=order.issued_on,
@@ -264,62 +292,92 @@ async def issue(
             course_hours=order.course_hours,
             qr_text=qr_text,
         )
-        records.append((order, number, code, status_index, msgspec.json.encode(snapshot).decode()))
-    conn = await driver(session)
-    inserted = await conn.fetch(
-        """
-        INSERT INTO certificates (kind, number, verification_code, status_index, institution_id, course_id,
-                                  completion_id, person_id, occupation_code, level, issued_on, template_version,
-                                  snapshot, supersedes_id)
-        SELECT t.kind, t.number, t.code, t.status_index, $1, t.course_id, t.completion_id, t.person_id,
-               t.occupation_code, t.level, t.issued_on, $2, t.snapshot::jsonb, t.supersedes_id
-        FROM unnest($3::varchar[], $4::varchar[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[],
-                    $9::bigint[], $10::varchar[], $11::smallint[], $12::date[], $13::text[], $14::bigint[])
-             WITH ORDINALITY AS t(kind, number, code, status_index, course_id, completion_id, person_id,
-                                  occupation_code, level, issued_on, snapshot, supersedes_id, position)
-        ORDER BY t.position
-        RETURNING id, kind, number, verification_code, completion_id, person_id, level
-        """,
-        issuer.id,
-        TEMPLATE_VERSION,
-        [o.kind for o, *_ in records],
-        [n for _, n, *_ in records],
-        [c for _, _, c, *_ in records],
-        [s for *_, s, _ in records],
-        [o.course_id for o, *_ in records],
-        [o.completion_id for o, *_ in records],
-        [o.person_id for o, *_ in records],
-        [o.occupation_code for o, *_ in records],
-        [o.level for o, *_ in records],
-        [o.issued_on for o, *_ in records],
-        [snap for *_, snap in records],
-        [o.supersedes_id for o, *_ in records],
-    )
+        records.append(
+            NewCertificate(
+                kind=order.kind,
+                number=number,
+                verification_code=code,
+                status_index=status_index,
+                institution_id=issuer.id,
+                course_id=order.course_id,
+                completion_id=order.completion_id,
+                person_id=order.person_id,
+                occupation_code=order.occupation_code,
+                level=order.level,
+                issued_on=order.issued_on,
+                snapshot=snapshot,
+                supersedes_id=order.supersedes_id,
+            )
+        )
+    inserted = await insert_certificates(session, records)
     by_code = {r["verification_code"]: r for r in inserted}
     return [
         Issued(r["id"], r["kind"], r["number"], r["verification_code"], r["completion_id"], r["person_id"], r["level"])
-        for r in (by_code[c] for _, _, c, *_ in records)
+        for r in (by_code[c.verification_code] for c in records)
     ]
+
+
+def frozen_snapshot(
+    *,
+    kind: str,
+    number: str,
+    verification_code: str,
+    holder_name: str,
+    id_masked: str,
+    occupation_code: str,
+    occupation_name: str,
+    work_type: str,
+    level: int | None,
+    issuer_name: str,
+    issuer_code: str,
+    issued_on: dt.date,
+    course_name: str,
+    course_hours: int | None,
+    qr_text: str,
+) -> str:
+    """A certificate's content as frozen at issue (CertificateSnapshot, current template version), as JSON text."""
+    ladder = SkillLevel.from_code(level) if level is not None else None
+    snapshot = CertificateSnapshot(
+        template_version=TEMPLATE_VERSION,
+        kind=kind,
+        number=number,
+        verification_code=verification_code,
+        holder_name=holder_name,
+        id_type=ID_TYPE,
+        id_number_display=id_masked,
+        occupation_code=occupation_code,
+        occupation_name=occupation_name,
+        work_type=work_type,
+        level=level,
+        level_text=ladder.printed if ladder else "",
+        level_text_en=ladder.english if ladder else "",
+        issuer_name=issuer_name,
+        issuer_code=issuer_code,
+        issued_on=issued_on,
+        course_name=course_name,
+        course_hours=course_hours,
+        qr_text=qr_text,
+    )
+    return msgspec.json.encode(snapshot).decode()
+
+
+async def insert_certificates(session: AsyncSession, rows: Sequence[NewCertificate]) -> list[Any]:
+    """INSERT the certificates in one statement; returns (id, kind, number, verification_code, completion_id,
+    person_id, level) of each, by name."""
+    return await insert_rows(
+        await driver(session),
+        "certificates",
+        rows,
+        constants={"template_version": TEMPLATE_VERSION},
+        returning="RETURNING id, kind, number, verification_code, completion_id, person_id, level",
+    )
 
 
 async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, int, int]], journal: Journal) -> None:
     """Insert dual awards (completion, rule, companion certificate, skill certificate) and record them."""
     if not awards:
         return
-    ids = [uuid.uuid4() for _ in awards]
-    conn = await driver(session)
-    await conn.execute(
-        """
-        INSERT INTO dual_awards (id, completion_id, rule, companion_certificate_id, skill_certificate_id)
-        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::varchar[], $4::bigint[], $5::bigint[])
-        """,
-        ids,
-        [a[0] for a in awards],
-        [a[1] for a in awards],
-        [a[2] for a in awards],
-        [a[3] for a in awards],
-    )
-    for award_id, (completion_id, rule, companion, skill) in zip(ids, awards, strict=True):
-        row = {"completion_id": completion_id, "rule": rule, "companion_certificate_id": companion,
-               "skill_certificate_id": skill}  # fmt: skip
-        journal.record("award.created", AWARD, award_id, refs={"rule": rule}, row=row)
+    rows = [_NewAward(uuid.uuid4(), *award) for award in awards]
+    await insert_rows(await driver(session), "dual_awards", rows)
+    for row in rows:
+        journal.record("award.created", AWARD, row.id, refs={"rule": row.rule}, row=dataclasses.asdict(row))

@@ -10,21 +10,20 @@ and every certificate is committed to the ledger log.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.certificates import issuance
-from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
+from ledger.database.bulk import insert_rows
 from ledger.database.driver import driver
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.journal import Journal
 from ledger.people.identity import IdNumberError, id_facts, mask_id, normalize_id_number
 from ledger.people.names import NameError_, name_match_key, normalize_name
 from ledger.people.pii import PiiVault
-from ledger.reference.levels import SkillLevel
 from ledger.registration import repository as store
 from ledger.statistics.refresh import LEGACY
 from ledger.tenancy.service import INSTITUTION
@@ -52,6 +51,17 @@ class LegacyOutcome:
     status: str  # created | unchanged
     certificate_id: int
     verification_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ArchiveTrainee:
+    """The holder as the archive recorded them: a trainee of the region's archive institution."""
+
+    id: uuid.UUID
+    institution_id: int
+    person_id: int
+    name: str
+    domicile_region_code: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,18 +237,12 @@ async def _trainees(session: AsyncSession, rows: list[tuple[int, int, _Row]]) ->
     if not rows:
         return
     unique = {(person, archive): r for person, archive, r in rows}
-    await (await driver(session)).execute(
-        """
-        INSERT INTO trainees (id, institution_id, person_id, name, domicile_region_code)
-        SELECT gen_random_uuid(), a, p, n, d FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-            AS t(p, a, n, d)
-        ON CONFLICT (institution_id, person_id) DO UPDATE
-        SET domicile_region_code = coalesce(excluded.domicile_region_code, trainees.domicile_region_code)
-        """,
-        [p for p, _ in unique],
-        [a for _, a in unique],
-        [r.name for r in unique.values()],
-        [r.item.domicile_region for r in unique.values()],
+    await insert_rows(
+        await driver(session),
+        "trainees",
+        [_ArchiveTrainee(uuid.uuid4(), a, p, r.name, r.item.domicile_region) for (p, a), r in unique.items()],
+        on_conflict="""ON CONFLICT (institution_id, person_id) DO UPDATE
+        SET domicile_region_code = coalesce(excluded.domicile_region_code, trainees.domicile_region_code)""",
     )
 
 
@@ -256,22 +260,17 @@ async def _insert(
     records = []
     for r, status_index in zip(rows, indices, strict=True):
         item = r.item
-        level = SkillLevel.from_code(item.level) if item.level is not None else None
         code = issuance.new_verification_code()
-        snapshot = CertificateSnapshot(
-            template_version=TEMPLATE_VERSION,
+        snapshot = issuance.frozen_snapshot(
             kind=LEGACY,
             number=r.number,
             verification_code=code,
             holder_name=r.name,
-            id_type=issuance.ID_TYPE,
-            id_number_display=mask_id(r.id_number),
+            id_masked=mask_id(r.id_number),
             occupation_code=item.occupation_code,
             occupation_name=occupations[item.occupation_code],
             work_type="",
             level=item.level,
-            level_text=level.printed if level else "",
-            level_text_en=level.english if level else "",
             issuer_name=_issuer_name(item, archives),
             issuer_code=archives[item.issuer_region][1],
             issued_on=item.issued_on,
@@ -279,24 +278,23 @@ async def _insert(
             course_hours=None,
             qr_text="",
         )
-        records.append((r.number, code, status_index, archives[item.issuer_region][0],
-                        person_ids[r.lookup], item.occupation_code, item.level, item.issued_on,
-                        msgspec.json.encode(snapshot).decode()))  # fmt: skip
-    found = await (await driver(session)).fetch(
-        """
-        INSERT INTO certificates (kind, number, verification_code, status_index, institution_id, person_id,
-                                  occupation_code, level, issued_on, template_version, snapshot)
-        SELECT $1, t.number, t.code, t.status_index, t.institution_id, t.person_id, t.occupation_code, t.level,
-               t.issued_on, $2, t.snapshot::jsonb
-        FROM unnest($3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::smallint[],
-                    $10::date[], $11::text[])
-            AS t(number, code, status_index, institution_id, person_id, occupation_code, level, issued_on, snapshot)
-        RETURNING id, number, verification_code
-        """,
-        LEGACY,
-        TEMPLATE_VERSION,
-        *[list(column) for column in zip(*records, strict=True)],
-    )
+        records.append(
+            issuance.NewCertificate(
+                kind=LEGACY,
+                number=r.number,
+                verification_code=code,
+                status_index=status_index,
+                institution_id=archives[item.issuer_region][0],
+                course_id=None,
+                completion_id=None,
+                person_id=person_ids[r.lookup],
+                occupation_code=item.occupation_code,
+                level=item.level,
+                issued_on=item.issued_on,
+                snapshot=snapshot,
+            )
+        )
+    found = await issuance.insert_certificates(session, records)
     return {r["number"]: (r["id"], r["verification_code"]) for r in found}
 
 

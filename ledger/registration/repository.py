@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.certificates.issuance import Issuer
+from ledger.database.bulk import columns_of, insert_rows
 from ledger.database.driver import driver
 from ledger.reference.tables import Occupation, Region
 from ledger.registration.tables import Course
@@ -116,6 +117,21 @@ class ExistingCompletion(CompletionRow):
     id: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _CompletionKey:
+    course_id: int
+    trainee_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class _NewTrainee:
+    id: uuid.UUID
+    person_id: int
+    name: str
+    phone_sealed: bytes | None
+    domicile_region_code: str | None
+
+
 async def courses_by_code(session: AsyncSession, institution_id: int, codes: Iterable[str]) -> dict[str, CourseRef]:
     result = await session.execute(
         select(
@@ -130,12 +146,12 @@ async def courses_by_code(session: AsyncSession, institution_id: int, codes: Ite
             Course.name,
             Course.hours,
             Course.work_type,
-            Occupation.name,
+            Occupation.name.label("occupation_name"),
         )
         .join(Occupation, Occupation.code == Course.occupation_code)
         .where(Course.institution_id == institution_id, Course.code.in_(list(codes)))
     )
-    return {row[1]: CourseRef(*row) for row in result}  # type: ignore[call-arg]
+    return {row.code: CourseRef(**row._mapping) for row in result}
 
 
 async def issuer(session: AsyncSession, institution_id: int) -> tuple[Issuer, set[tuple[str, int]]]:
@@ -156,7 +172,7 @@ async def issuer(session: AsyncSession, institution_id: int) -> tuple[Issuer, se
         filing_code=institution.filing_code,
         site_code=institution.site_code,
     )
-    return found, {(r[0], r[1]) for r in filings}
+    return found, {(r.occupation_code, r.level) for r in filings}
 
 
 async def known_regions(session: AsyncSession, codes: set[str]) -> set[str]:
@@ -171,21 +187,7 @@ async def upsert_persons(session: AsyncSession, rows: list[PersonRow]) -> dict[b
     """Insert unknown persons, keep known ones as they are; return person ids by ID lookup hash."""
     unique = sorted({r.id_lookup: r for r in rows}.values(), key=lambda r: r.id_lookup)
     conn = await driver(session)
-    await conn.execute(
-        """
-        INSERT INTO persons (id_lookup, id_sealed, id_masked, name, name_key, sex, birth_date)
-        SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::varchar[], $4::varchar[], $5::varchar[],
-                             $6::varchar[], $7::date[])
-        ON CONFLICT (id_lookup) DO NOTHING
-        """,
-        [r.id_lookup for r in unique],
-        [r.id_sealed for r in unique],
-        [r.id_masked for r in unique],
-        [r.name for r in unique],
-        [r.name_key for r in unique],
-        [r.sex for r in unique],
-        [r.birth_date for r in unique],
-    )
+    await insert_rows(conn, "persons", unique, on_conflict="ON CONFLICT (id_lookup) DO NOTHING")
     found = await conn.fetch(
         "SELECT id, id_lookup FROM persons WHERE id_lookup = ANY($1::bytea[])", [r.id_lookup for r in unique]
     )
@@ -212,24 +214,16 @@ async def upsert_trainees(
         for r in unique
         if r.person_id in old and r.domicile_region_code is not None and old[r.person_id] != r.domicile_region_code
     }
-    found = await conn.fetch(
-        """
-        INSERT INTO trainees (id, institution_id, person_id, name, phone_sealed, domicile_region_code)
-        SELECT t.id, $1, t.person_id, t.name, t.phone_sealed, t.domicile
-        FROM unnest($2::uuid[], $3::bigint[], $4::varchar[], $5::bytea[], $6::varchar[])
-             AS t(id, person_id, name, phone_sealed, domicile)
-        ON CONFLICT (institution_id, person_id) DO UPDATE SET
+    found = await insert_rows(
+        conn,
+        "trainees",
+        [_NewTrainee(uuid.uuid4(), r.person_id, r.name, r.phone_sealed, r.domicile_region_code) for r in unique],
+        constants={"institution_id": institution_id},
+        on_conflict="""ON CONFLICT (institution_id, person_id) DO UPDATE SET
             name = EXCLUDED.name,
             phone_sealed = COALESCE(EXCLUDED.phone_sealed, trainees.phone_sealed),
-            domicile_region_code = COALESCE(EXCLUDED.domicile_region_code, trainees.domicile_region_code)
-        RETURNING id, person_id
-        """,
-        institution_id,
-        [uuid.uuid4() for _ in unique],
-        [r.person_id for r in unique],
-        [r.name for r in unique],
-        [r.phone_sealed for r in unique],
-        [r.domicile_region_code for r in unique],
+            domicile_region_code = COALESCE(EXCLUDED.domicile_region_code, trainees.domicile_region_code)""",
+        returning="RETURNING id, person_id",
     )
     return {r["person_id"]: r["id"] for r in found}, moved
 
@@ -240,43 +234,25 @@ async def insert_completions(
     """Insert the completions not yet registered. Returns (created ids, existing rows) keyed by (course, trainee)."""
     rows = sorted(rows, key=lambda r: (r.course_id, r.trainee_id))
     conn = await driver(session)
-    inserted = await conn.fetch(
-        """
-        INSERT INTO completions (course_id, trainee_id, completed_on, hours, passed, assessment_level,
-                                 theory_score, practical_score, assessed_on, graduation_number)
-        SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::date[], $4::int[], $5::bool[], $6::smallint[],
-                             $7::numeric[], $8::numeric[], $9::date[], $10::varchar[])
-        ON CONFLICT (course_id, trainee_id) DO NOTHING
-        RETURNING id, course_id, trainee_id
-        """,
-        [r.course_id for r in rows],
-        [r.trainee_id for r in rows],
-        [r.completed_on for r in rows],
-        [r.hours for r in rows],
-        [r.passed for r in rows],
-        [r.assessment_level for r in rows],
-        [r.theory_score for r in rows],
-        [r.practical_score for r in rows],
-        [r.assessed_on for r in rows],
-        [r.graduation_number for r in rows],
+    inserted = await insert_rows(
+        conn,
+        "completions",
+        rows,
+        on_conflict="ON CONFLICT (course_id, trainee_id) DO NOTHING",
+        returning="RETURNING id, course_id, trainee_id",
     )
     created = {(r["course_id"], r["trainee_id"]): r["id"] for r in inserted}
     missing = [r for r in rows if (r.course_id, r.trainee_id) not in created]
     existing: dict[tuple[int, uuid.UUID], ExistingCompletion] = {}
     if missing:
+        keys = columns_of(_CompletionKey)
         found = await conn.fetch(
-            """
-            SELECT c.id, c.course_id, c.trainee_id, c.completed_on, c.hours, c.passed, c.assessment_level,
-                   c.theory_score, c.practical_score, c.assessed_on, c.graduation_number
-            FROM completions c
-            JOIN unnest($1::bigint[], $2::uuid[]) AS k(course_id, trainee_id) USING (course_id, trainee_id)
-            """,
-            [r.course_id for r in missing],
-            [r.trainee_id for r in missing],
+            f"SELECT {', '.join('c.' + name for name in columns_of(ExistingCompletion).names)} FROM completions c "  # noqa: S608
+            f"JOIN {keys.source(alias='k')} USING (course_id, trainee_id)",
+            *keys.arrays(missing),
         )
         for r in found:
-            values = dict(r)
-            existing[(r["course_id"], r["trainee_id"])] = ExistingCompletion(**values)
+            existing[(r["course_id"], r["trainee_id"])] = ExistingCompletion(**dict(r))
     return created, existing
 
 
