@@ -31,6 +31,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.status_list import StatusListCache
 from ledger.db import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.log.reader import checkpoint_due, make_checkpoint
+from ledger.migrate import head_revision
 from ledger.pii import PiiVault
 from ledger.settings import Settings
 from ledger.signing_keys import active_key
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> Litestar:
             pool=pool,
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
+            schema_head=await asyncio.to_thread(head_revision),
         )
         # Signing keys exist before the first write, so no request creates (and logs) one while holding the
         # ledger head: concurrent first registrations cannot deadlock on it.

@@ -1,4 +1,4 @@
-"""The `ledger` command: serve, db upgrade, keys create, reference load, demo data, audit."""
+"""The `ledger` command: serve, db upgrade, stats rebuild, keys create, reference load, demo data, audit."""
 
 from __future__ import annotations
 
@@ -63,6 +63,22 @@ def db_upgrade(revision: str) -> None:
     settings = _settings()
     migrate.upgrade(_url(settings), revision)
     click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+    if revision == "head":
+        _say_if_rollup_missing(settings)
+
+
+ROLLUP_MISSING = (
+    "统计汇总为空，但已有证书：请运行 `ledger stats rebuild` 重建（在此之前人才统计为零）。"
+    " / The statistics rollup is empty while certificates exist: run `ledger stats rebuild`"
+    " (talent figures read zero until then)."
+)
+
+
+def _say_if_rollup_missing(settings: Settings) -> None:
+    from ledger.statistics.refresh import rollup_missing
+
+    if _in_session(settings, rollup_missing):
+        click.echo(ROLLUP_MISSING, err=True)
 
 
 @db.command("app-role")
@@ -75,6 +91,31 @@ def db_app_role(role: str) -> None:
 
     asyncio.run(grant_app_role(plain_url(_url(_settings())), role))
     click.echo(f"role {role} ready: GRANT {role} TO <login role>, and run the server as that login role")
+
+
+@main.group()
+def stats() -> None:
+    """Statistics: the talent timeline and its rollup."""
+
+
+@stats.command("rebuild")
+@click.option("--rollup-only", is_flag=True, help="keep the stored spells, recompute only the rollup from them")
+def stats_rebuild(rollup_only: bool) -> None:
+    """Recompute every person's talent spells and the whole rollup from the certificates, in one transaction
+    (after an upgrade whose release notes ask for it, or to repair). It holds the statistics tables' locks until
+    it commits: certificate writes and talent queries wait for it."""
+    from ledger.statistics.refresh import rebuild_rollup, rebuild_talent
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> None:
+        if rollup_only:
+            await rebuild_rollup(session)
+        else:
+            await rebuild_talent(session, count_special_ability=settings.count_special_ability, say=click.echo)
+
+    _in_session(settings, work)
+    click.echo("statistics rollup rebuilt")
 
 
 @main.group()
@@ -213,7 +254,8 @@ def serve(host: str, port: int, demo: bool) -> None:
     if demo and settings.pdf_signing == "none":  # the demo signs its PDFs with a demo certificate
         settings = replace(settings, pdf_signing="demo")
     url = _url(settings)
-    migrate.upgrade(url)
+    migrate.upgrade(url)  # the server brings the schema to this code's head before it serves
+    _say_if_rollup_missing(settings)
 
     async def prepare(session: AsyncSession) -> list[str]:
         if not await ref.has_reference_data(session):

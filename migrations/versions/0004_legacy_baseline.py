@@ -7,6 +7,10 @@ Create Date: 2026-11-27 03:30:00
 Imported 职业资格证书 (kind legacy_qualification) have no course or completion, may carry a level, and are issued by
 a per-region `archive` institution. The talent timeline and rollup gain a layer (B both views, A with the legacy
 certificates, L without them) so that reports can include or leave out the baseline and stay exact.
+
+The rollup (talent_months, talent_days) changes shape, so its old rows are emptied here; the operator rebuilds it
+with `ledger stats rebuild` (README, "Upgrading"). The revision changes the schema only and runs no application
+code, so it does the same on every database whatever the code around it becomes.
 """
 
 from collections.abc import Sequence
@@ -22,72 +26,6 @@ depends_on: str | Sequence[str] | None = None
 _CELL = ["region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year"]
 _LAYERS = "layer IN ('B', 'A', 'L')"
 _CUBES = (1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24)
-
-
-# ledger.statistics.refresh.REBUILD_ROLLUP as it stood at this revision (cubes 1-4 at grains 0, 10, 20)
-_REBUILD_DAYS = """
-INSERT INTO talent_days (cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, day, persons)
-SELECT c.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
-       CASE WHEN c.cube IN (2, 4) THEN m.occupation_code ELSE '' END,
-       CASE WHEN c.cube IN (3, 4) THEN m.sex ELSE '' END,
-       CASE WHEN c.cube IN (3, 4) THEN m.birth_year ELSE 0 END,
-       m.layer, m.day, sum(m.delta)
-FROM (
-SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
-       birth_year, layer FROM talent_spells
-UNION ALL
-SELECT valid_to, -1, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year, layer
-FROM talent_spells WHERE valid_to IS NOT NULL
-) m
-CROSS JOIN unnest('{1,2,3,4}'::smallint[]) AS c(cube)
-CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-HAVING sum(m.delta) <> 0
-ORDER BY 1, 2, 10  -- a date's changes together on disk, as the write path appends them
-"""
-
-
-_REBUILD_COARSER_DAYS = """
-INSERT INTO talent_days (cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, day, persons)
-SELECT g.grain + d.cube, d.basis,
-       CASE WHEN g.grain = 20 THEN '650000'
-            WHEN r.level = 'county' THEN r.parent_code ELSE d.region_code END,
-       d.jurisdiction, d.level, d.occupation_code, d.sex, d.birth_year, d.layer, d.day, sum(d.persons)
-FROM talent_days d LEFT JOIN regions r ON r.code = d.region_code
-CROSS JOIN (VALUES (10), (20)) AS g(grain)
-WHERE d.cube < 10
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-HAVING sum(d.persons) <> 0
-ORDER BY 1, 2, 10
-"""
-
-
-_REBUILD_MONTHS = """
-WITH by_month AS (
-    SELECT cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m,
-           sum(persons) AS delta
-    FROM talent_days GROUP BY cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, 10
-),
-running AS (
-    SELECT cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
-           min(m) OVER (PARTITION BY cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer) AS first_month
-    FROM by_month
-    WINDOW w AS (PARTITION BY cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer ORDER BY m)
-)
-INSERT INTO talent_months (cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, first_month, stock)
-SELECT cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, first_month, array_agg(stock::int ORDER BY month)
-FROM running CROSS JOIN LATERAL generate_series(m, coalesce(next_m - 1, m)) AS month
-GROUP BY cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer, first_month
-ORDER BY cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer  -- a cube's cells together on disk
-"""
-
-_REBUILD_ROLLUP = (
-    _REBUILD_DAYS,
-    _REBUILD_COARSER_DAYS,
-    "ANALYZE talent_days",
-    _REBUILD_MONTHS,
-    "ANALYZE talent_months",
-)
 
 
 def upgrade() -> None:
@@ -116,6 +54,9 @@ def upgrade() -> None:
         "certificates",
         r"kind <> 'legacy_qualification' OR number ~ '^[0-9]{16}$'",
     )
+    # the rollup is derived from the spells and its rows have the old grains: empty it (`ledger stats rebuild`
+    # recomputes it; until then `ledger db upgrade` and `ledger serve` say so)
+    op.execute("TRUNCATE talent_months, talent_days")
     for table in ("talent_spells", "talent_months", "talent_days"):
         op.add_column(table, sa.Column("layer", sa.String(length=1), server_default=sa.text("'B'"), nullable=False))
         op.create_check_constraint(op.f(f"ck_{table}_layer"), table, _LAYERS)
@@ -126,12 +67,6 @@ def upgrade() -> None:
     op.create_primary_key(op.f("pk_talent_months"), "talent_months", ["cube", "basis", *_CELL, "layer"])
     op.drop_constraint(op.f("pk_talent_days"), "talent_days", type_="primary")
     op.create_primary_key(op.f("pk_talent_days"), "talent_days", ["cube", "basis", "day", *_CELL, "layer"])
-    # the rollup is derived from the spells: rebuild it with the new grains (the write path's SQL as of this
-    # revision, frozen here: a later change of the cubes must not change what this revision does)
-    op.execute("TRUNCATE talent_months, talent_days")
-    op.execute("SET LOCAL work_mem = '256MB'")
-    for statement in _REBUILD_ROLLUP:
-        op.execute(statement)
 
 
 def downgrade() -> None:
