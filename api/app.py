@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -84,10 +83,6 @@ def create_app(settings: Settings) -> Litestar:
             for purpose in ("checkpoint", "certificate"):
                 await active_key(session, app.state.runtime.vault, purpose)
             await session.commit()
-        # Everything built so far lives as long as the process: keep it out of the cyclic collector, whose full
-        # passes over ~170,000 start-up objects otherwise stall the event loop for tens of milliseconds (p99).
-        gc.collect()
-        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
         try:
