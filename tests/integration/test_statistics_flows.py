@@ -26,10 +26,8 @@ from ledger.statistics.volume import certificates_report, dual_report, new_high_
 from ledger.store import driver
 from tests.integration import statistics_world as world
 from tests.integration.statistics_world import DOMICILES, INSTITUTIONS, OCCUPATIONS, Raw, Where, Writer
-from tests.integration.test_statistics_talent import day, runner
+from tests.integration.test_statistics_talent import day
 from tests.integration.test_statistics_talent import expected as talent_expected
-
-__all__ = ["runner"]  # the fixture, shared with the talent test
 
 REGIONS = ("650000", "653100", "650100", "659000")
 BASELINE_REGIONS = ("650100", "653121", "659001")

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,12 +35,6 @@ START = dt.date(2020, 1, 1)
 
 def day(offset: int) -> dt.date:
     return START + dt.timedelta(days=offset)
-
-
-@pytest.fixture
-def runner() -> Iterator[asyncio.Runner]:
-    with asyncio.Runner() as r:
-        yield r
 
 
 certificate_st = st.fixed_dictionaries(
