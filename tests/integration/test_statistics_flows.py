@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -212,6 +213,7 @@ async def with_history(database_url: str, history: dict, look: Callable[..., Awa
         await engine.dispose()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=history_st)
 def test_flows_equal_a_brute_force_recount(runner: asyncio.Runner, database_url: str, history: dict) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 from collections import Counter
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -182,6 +183,7 @@ def observed(rows: list[dict], dims: tuple[str, ...]) -> Counter:
     return +counts
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=history_st)
 def test_talent_equals_a_brute_force_recount(runner: asyncio.Runner, database_url: str, history: dict) -> None:
