@@ -21,9 +21,10 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/ledger serve
 
-## The whole test suite (uses LEDGER_TEST_DATABASE_URL if set, else an embedded PostgreSQL).
+## The whole test suite (uses LEDGER_TEST_DATABASE_URL if set, else an embedded PostgreSQL); fails below the
+## coverage floor ([tool.coverage.report] fail_under in pyproject.toml).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -33,6 +32,7 @@ from api.statistics.dashboard import dashboard_router
 from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
+from ledger.database.migrate import head_revision
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.people.pii import PiiVault
 from ledger.tenancy.signing_keys import active_key
@@ -79,6 +79,7 @@ def create_app(settings: WebSettings) -> Litestar:
             pool=pool,
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
+            schema_head=await asyncio.to_thread(head_revision),
         )
         # Signing keys exist before the first write, so no request creates (and logs) one while holding the
         # ledger head: concurrent first registrations cannot deadlock on it.
@@ -86,10 +87,6 @@ def create_app(settings: WebSettings) -> Litestar:
             for purpose in ("checkpoint", "certificate"):
                 await active_key(session, app.state.runtime.vault, purpose)
             await session.commit()
-        # Everything built so far lives as long as the process: keep it out of the cyclic collector, whose full
-        # passes over ~170,000 start-up objects otherwise stall the event loop for tens of milliseconds (p99).
-        gc.collect()
-        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
         try:

@@ -31,6 +31,7 @@ class Runtime:
     pool: asyncpg.Pool  # the lean read path (public verification): plain asyncpg, no ORM, no reset query
     pdf_signer: Any | None
     status_list: StatusListCache
+    schema_head: str | None  # the Alembic head this code expects (read from the scripts once, at start-up)
 
 
 DbSession = NamedDependency[AsyncSession]

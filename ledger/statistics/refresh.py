@@ -325,3 +325,14 @@ async def rebuild_rollup(session: AsyncSession) -> None:
     await conn.execute("SET LOCAL work_mem = '256MB'")
     for statement in REBUILD_ROLLUP:
         await conn.execute(statement)
+
+
+_ROLLUP_MISSING = """
+SELECT EXISTS (SELECT 1 FROM certificates WHERE kind = ANY($1::text[])) AND NOT EXISTS (SELECT 1 FROM talent_days)
+"""
+
+
+async def rollup_missing(session: AsyncSession) -> bool:
+    """Counted certificates exist but the rollup is empty (after an upgrade that emptied it): the talent figures
+    read zero until `ledger stats rebuild` runs."""
+    return bool(await (await driver(session)).fetchval(_ROLLUP_MISSING, list(COUNTED_KINDS)))

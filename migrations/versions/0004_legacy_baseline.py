@@ -7,6 +7,10 @@ Create Date: 2026-11-27 03:30:00
 Imported 职业资格证书 (kind legacy_qualification) have no course or completion, may carry a level, and are issued by
 a per-region `archive` institution. The talent timeline and rollup gain a layer (B both views, A with the legacy
 certificates, L without them) so that reports can include or leave out the baseline and stay exact.
+
+The rollup (talent_months, talent_days) changes shape, so its old rows are emptied here; the operator rebuilds it
+with `ledger stats rebuild` (README, "Upgrading"). The revision changes the schema only and runs no application
+code, so it does the same on every database whatever the code around it becomes.
 """
 
 from collections.abc import Sequence
@@ -50,6 +54,9 @@ def upgrade() -> None:
         "certificates",
         r"kind <> 'legacy_qualification' OR number ~ '^[0-9]{16}$'",
     )
+    # the rollup is derived from the spells and its rows have the old grains: empty it (`ledger stats rebuild`
+    # recomputes it; until then `ledger db upgrade` and `ledger serve` say so)
+    op.execute("TRUNCATE talent_months, talent_days")
     for table in ("talent_spells", "talent_months", "talent_days"):
         op.add_column(table, sa.Column("layer", sa.String(length=1), server_default=sa.text("'B'"), nullable=False))
         op.create_check_constraint(op.f(f"ck_{table}_layer"), table, _LAYERS)
@@ -60,13 +67,6 @@ def upgrade() -> None:
     op.create_primary_key(op.f("pk_talent_months"), "talent_months", ["cube", "basis", *_CELL, "layer"])
     op.drop_constraint(op.f("pk_talent_days"), "talent_days", type_="primary")
     op.create_primary_key(op.f("pk_talent_days"), "talent_days", ["cube", "basis", "day", *_CELL, "layer"])
-    # the rollup is derived from the spells: rebuild it with the new grains (the write path's own SQL)
-    from ledger.statistics.refresh import REBUILD_ROLLUP
-
-    op.execute("TRUNCATE talent_months, talent_days")
-    op.execute("SET LOCAL work_mem = '256MB'")
-    for statement in REBUILD_ROLLUP:
-        op.execute(statement)
 
 
 def downgrade() -> None:

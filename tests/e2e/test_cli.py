@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import asyncpg
+import pytest
 
 from ledger.database.engine import plain_url
 from tests.conftest import ROOT, run_async
@@ -18,6 +19,7 @@ def ledger(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_audit_passes_then_fails_after_tampering(server: Server, tmp_path) -> None:
     saved = tmp_path / "checkpoint.txt"
     made = ledger(server, "checkpoint")
@@ -51,6 +53,7 @@ def test_keys_create_prints_a_key_once(server: Server) -> None:
     assert refused.returncode != 0
 
 
+@pytest.mark.slow
 def test_verify_pdf_checks_the_signature_and_the_live_status(server: Server, tmp_path) -> None:
     import httpx
 

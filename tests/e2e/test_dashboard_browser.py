@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Server
 
+pytestmark = pytest.mark.browser  # Playwright in a headless Chromium
+
 PREFECTURES = {"650100": 9, "650200": 3, "650400": 2, "650500": 2.5, "652300": 5, "652700": 1.8, "652800": 4,
                "652900": 6, "653000": 1.5, "653100": 9, "653200": 5, "654000": 6, "654200": 2.2, "654300": 1.6,
                "659000": 4}  # fmt: skip
@@ -80,6 +82,7 @@ def check_figures(server: Server, page, region: str | None) -> None:
     assert {r[f"{dim}_code"]: r["talent"] for r in rows} == {k: v for k, v in drawn.items() if v}
 
 
+@pytest.mark.slow
 def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
     server = figures
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -20,6 +21,7 @@ def key_for(path: str, server: Server) -> str:
 SKIP = {"/api/v1/verify/holder-check"}  # strictly rate-limited; covered by its own tests
 
 
+@pytest.mark.slow
 def test_no_generated_request_produces_a_server_error(server: Server) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base}/schema/openapi.json")
     failures: list[str] = []

@@ -7,6 +7,8 @@ import pytest
 
 from tests.e2e.conftest import ARTIFACTS, Server
 
+pytestmark = pytest.mark.browser  # Playwright in a headless Chromium
+
 EXPECTED = {"zh": ("有效", "ltr"), "en": ("Valid", "ltr"), "ug": ("ئىناۋەتلىك", "rtl")}
 
 

@@ -1,8 +1,10 @@
-"""An in-process app on its own database, and keys for an admin, two institutions and a bureau."""
+"""An in-process app on its own database, and keys for an admin, two institutions and a bureau; an event loop of
+its own for the hypothesis tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -92,3 +94,10 @@ async def world(client: AsyncTestClient, settings: Settings, web_settings: WebSe
     response = await client.post("/api/v1/courses", json=COURSE, headers=keys["EVAL-A"])
     assert response.status_code == 201, response.text
     return World(client, settings, admin, keys["EVAL-A"], keys["SCHOOL-B"], bureau, web_settings)
+
+
+@pytest.fixture
+def runner() -> Iterator[asyncio.Runner]:
+    """A loop for a synchronous hypothesis test to run each example's coroutines on."""
+    with asyncio.Runner() as r:
+        yield r

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from ledger.database.engine import plain_url
 from tests.factories import completion, id_number
@@ -62,6 +63,7 @@ async def test_a_changed_completion_is_a_conflict_naming_the_row(world: World) -
     assert (await counts(world))[0] == 1
 
 
+@pytest.mark.slow
 async def test_ten_thousand_rows_commit_together(world: World) -> None:
     items = [completion(i) for i in range(10_000)]
     response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
@@ -71,6 +73,7 @@ async def test_ten_thousand_rows_commit_together(world: World) -> None:
     assert (completions, persons) == (10_000, 10_000)
 
 
+@pytest.mark.slow
 async def test_a_bad_row_9999_writes_nothing_and_is_named(world: World) -> None:
     items = [completion(i) for i in range(10_000)]
     items[9_999]["trainee"]["id_number"] = id_number(9_999)[:-1] + ("0" if id_number(9_999)[-1] != "0" else "1")

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +27,8 @@ from ledger.statistics.tables import PLAN_METRICS
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
 from tests.integration import statistics_world as world
 from tests.integration.statistics_world import DOMICILES, INSTITUTIONS, OCCUPATIONS, Raw, Where, Writer
-from tests.integration.test_statistics_talent import day, runner
+from tests.integration.test_statistics_talent import day
 from tests.integration.test_statistics_talent import expected as talent_expected
-
-__all__ = ["runner"]  # the fixture, shared with the talent test
 
 REGIONS = ("650000", "653100", "650100", "659000")
 BASELINE_REGIONS = ("650100", "653121", "659001")
@@ -214,6 +213,7 @@ async def with_history(database_url: str, history: dict, look: Callable[..., Awa
         await engine.dispose()
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=history_st)
 def test_flows_equal_a_brute_force_recount(runner: asyncio.Runner, database_url: str, history: dict) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -37,12 +36,6 @@ START = dt.date(2020, 1, 1)
 
 def day(offset: int) -> dt.date:
     return START + dt.timedelta(days=offset)
-
-
-@pytest.fixture
-def runner() -> Iterator[asyncio.Runner]:
-    with asyncio.Runner() as r:
-        yield r
 
 
 certificate_st = st.fixed_dictionaries(
@@ -190,6 +183,7 @@ def observed(rows: list[dict], dims: tuple[str, ...]) -> Counter:
     return +counts
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=history_st)
 def test_talent_equals_a_brute_force_recount(runner: asyncio.Runner, database_url: str, history: dict) -> None:

@@ -101,6 +101,7 @@ def test_token_is_unpadded_upper_case_base32() -> None:
     assert set(token) <= set(BASE32) and "=" not in token
 
 
+@pytest.mark.slow
 def test_any_one_character_change_fails_verification() -> None:
     token = sign_token(CLAIMS, KEY, KID)
     keys = {KID: KEY.public_key()}

@@ -316,12 +316,14 @@ def check_inclusion(index: int, size: int, *, wrong_sizes: Sequence[int]) -> Non
         )
 
 
+@pytest.mark.slow
 def test_inclusion_proofs_exhaustively() -> None:
     for size in range(1, EXHAUSTIVE + 1):
         for index in range(size):
             check_inclusion(index, size, wrong_sizes=[size - 1, size + 1, size + 2, 2 * size, max(1, size // 2)])
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, database=None)
 @given(st.integers(1, MAX).flatmap(lambda n: st.tuples(st.integers(0, n - 1), st.just(n))))
 def test_inclusion_proofs_sampled(case: tuple[int, int]) -> None:
@@ -378,6 +380,7 @@ def check_consistency(first: int, second: int, *, wrong_sizes: Sequence[tuple[in
         assert merkle.verify_consistency(f, s, ref_root(f), ref_root(s), proof) == expected
 
 
+@pytest.mark.slow
 def test_consistency_proofs_exhaustively() -> None:
     for second in range(EXHAUSTIVE + 1):
         for first in range(second + 1):
@@ -385,6 +388,7 @@ def test_consistency_proofs_exhaustively() -> None:
             check_consistency(first, second, wrong_sizes=[*near, (first + 1, second + 1), (first, 2 * second)])
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, database=None)
 @given(st.integers(0, MAX).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
 def test_consistency_proofs_sampled(case: tuple[int, int]) -> None:
