@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.commands import CourseIn
-from ledger.errors import Conflict, ErrorCollector, InvalidInput, NotFound
+from ledger.errors import ErrorCollector, InvalidInput, NotFound
 from ledger.log.append import Event, append_events
 from ledger.models import Course, Occupation
+from ledger.store.constraints import named_violations
 
 # Certificate numbers carry a two-digit year of the 2000s; older history is imported as legacy records.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
@@ -77,11 +77,9 @@ async def create_course(session: AsyncSession, institution_id: int, data: Course
         ends_on=data.ends_on,
     )
     session.add(course)
-    try:
+    with named_violations():
         async with session.begin_nested():
             await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"course {data.code!r} already exists at this institution") from exc
     await append_events(
         session,
         [

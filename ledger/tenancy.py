@@ -8,14 +8,14 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock
 from ledger.commands import InstitutionIn
-from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
+from ledger.errors import ErrorCollector, FieldError, InvalidInput, NotFound
 from ledger.log.append import Event, append_events
 from ledger.models import ApiKey, EvaluatorFiling, Institution, Occupation, Region
+from ledger.store.constraints import named_violations
 
 KEY_PREFIX = {"admin": "ldg_admin_", "institution": "ldg_inst_", "bureau": "ldg_bur_"}
 
@@ -100,12 +100,12 @@ async def register_institution(session: AsyncSession, data: InstitutionIn) -> In
         site_code=evaluator.site_code if evaluator else None,
     )
     session.add(institution)
-    try:
+    with named_violations():
         await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"institution {data.code!r} already exists") from exc
-    session.add_all(EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings)
-    await session.flush()
+        session.add_all(
+            EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings
+        )
+        await session.flush()
     await append_events(
         session,
         [
@@ -160,7 +160,8 @@ async def issue_key(
         label=label,
     )
     session.add(key)
-    await session.flush()
+    with named_violations():
+        await session.flush()
     await append_events(
         session,
         [

@@ -14,6 +14,7 @@ from ledger.log.append import Event, append_events
 from ledger.statistics.dimensions import JURISDICTION_LABELS, RegionBook, Scope, resolve_scope
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import PLAN_METRICS, BaselineStock, PlanTarget
+from ledger.store.constraints import named_violations
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +64,14 @@ async def put_plan(session: AsyncSession, book: RegionBook, key_region: str, cod
         "ends_on": data.ends_on,
         "target": data.target,
     }
-    await session.execute(
-        insert(PlanTarget)
-        .values(code=code, **values)
-        .on_conflict_do_update(index_elements=[PlanTarget.code], set_={**values, "updated_at": dt.datetime.now(dt.UTC)})
-    )
+    with named_violations():
+        await session.execute(
+            insert(PlanTarget)
+            .values(code=code, **values)
+            .on_conflict_do_update(
+                index_elements=[PlanTarget.code], set_={**values, "updated_at": dt.datetime.now(dt.UTC)}
+            )
+        )
     await append_events(
         session,
         [
@@ -135,7 +139,8 @@ async def load_baseline(
             delete(BaselineStock).where(BaselineStock.region_code == region, BaselineStock.jurisdiction == jurisdiction)
         )
     if values:
-        await session.execute(insert(BaselineStock).values(values))
+        with named_violations():  # a concurrent load of the same region inserts its rows first
+            await session.execute(insert(BaselineStock).values(values))
     await append_events(
         session,
         [
