@@ -234,3 +234,30 @@ async def test_a_violation_reaching_the_api_is_mapped_by_the_same_map(world: Wor
         else:
             assert response.status_code == 409, response.text
             assert response.json()["errors"][0]["field"] == field
+
+
+async def test_two_posts_racing_with_one_idempotency_key_take_effect_once(world: World) -> None:
+    """The key's unique index holds the second request until the first commits; it then replays the first answer.
+    (tests/integration/test_idempotency.py gathers on the AsyncTestClient, whose requests run one after another.)"""
+    headers = {**world.evaluator, "Idempotency-Key": "raced"}
+    body = {"items": [completion(i) for i in range(3)]}
+    first, second = await race(
+        world,
+        lambda http: http.post("/api/v1/completions", json=body, headers=headers),
+        lambda http: http.post("/api/v1/completions", json=body, headers=headers),
+    )
+    assert first.status_code == second.status_code == 201, [first.text, second.text]
+    assert first.content == second.content
+    assert sorted(r.headers.get("idempotent-replayed", "") for r in (first, second)) == ["", "true"]
+
+
+async def test_two_puts_racing_for_one_plan_code_both_apply(world: World) -> None:
+    """A plan is created or replaced (INSERT … ON CONFLICT DO UPDATE): racing puts are applied one after the other."""
+    plan = {"name": "十四五技能培训", "metric": "training_person_times", "region_code": "650000",
+            "starts_on": "2021-01-01", "ends_on": "2025-12-31", "target": 7_500_000}  # fmt: skip
+    responses = await race(
+        world,
+        lambda http: http.put("/api/v1/plans/raced", json=plan, headers=world.bureau),
+        lambda http: http.put("/api/v1/plans/raced", json={**plan, "target": 8_000_000}, headers=world.bureau),
+    )
+    assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
