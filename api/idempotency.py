@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.problems import problem_response
+from ledger.database.constraints import named_violations
 from ledger.tenancy.service import Principal
 from ledger.tenancy.tables import IdempotencyRecord
 
@@ -29,11 +30,13 @@ async def run_write(
     work: Callable[[], Awaitable[object]],
     status_code: int = 201,
 ) -> Response:
-    """Run `work` (which flushes, never commits), commit, and answer with its result as JSON."""
+    """Run `work` (which flushes, never commits), commit, and answer with its result as JSON. A constraint the
+    write or its commit violates is answered as the problem its constraint names, never a 500 (nor a 2xx)."""
     key = request.headers.get("idempotency-key")
     if key is None:
-        body = msgspec.json.encode(await work())
-        await session.commit()
+        with named_violations():
+            body = msgspec.json.encode(await work())
+            await session.commit()
         return Response(content=body, status_code=status_code, media_type="application/json")
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
@@ -73,9 +76,10 @@ async def run_write(
             media_type=stored.media_type or "application/json",
             headers={"Idempotent-Replayed": "true"},
         )
-    body = msgspec.json.encode(await work())
-    record = await session.get(IdempotencyRecord, record_id)
-    assert record is not None
-    record.status_code, record.media_type, record.body = status_code, "application/json", body
-    await session.commit()
+    with named_violations():
+        body = msgspec.json.encode(await work())
+        record = await session.get(IdempotencyRecord, record_id)
+        assert record is not None
+        record.status_code, record.media_type, record.body = status_code, "application/json", body
+        await session.commit()
     return Response(content=body, status_code=status_code, media_type="application/json")

@@ -12,6 +12,7 @@ import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from ledger.database.constraints import constraint_violation
 from ledger.errors import Conflict, FieldError, InvalidInput, LedgerError, NotFound, RuleViolation
 
 log = logging.getLogger("api.problems")
@@ -148,6 +149,14 @@ def unstorable_value(request: Request, exc: Exception) -> Response:
     )  # fmt: skip
 
 
+def violated_constraint(
+    request: Request, exc: sqlalchemy.exc.IntegrityError | asyncpg.IntegrityConstraintViolationError
+) -> Response:
+    """The safety net for a write no service mapped: the same map by constraint name, no driver text."""
+    log.warning("constraint violation reached the API on %s %s", request.method, request.url.path)
+    return domain_error(request, constraint_violation(exc))
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
@@ -161,5 +170,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     OverflowError: unstorable_value,
     asyncpg.DataError: unstorable_value,
     sqlalchemy.exc.DBAPIError: unstorable_value,
+    sqlalchemy.exc.IntegrityError: violated_constraint,
+    asyncpg.IntegrityConstraintViolationError: violated_constraint,
     Exception: unexpected_error,
 }

@@ -6,12 +6,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.constraints import GuardedConnection
+
 
 async def driver(session: AsyncSession) -> Any:
     """The asyncpg connection under `session`, inside the session's open transaction.
 
     SQLAlchemy begins the transaction lazily; refuse to hand out a connection outside one, or the bulk
-    statements would autocommit row by row.
+    statements would autocommit row by row. Its statements raise a violated constraint as the domain error
+    the constraint names (ledger/store/constraints.py), never as a driver error.
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
@@ -21,4 +24,4 @@ async def driver(session: AsyncSession) -> Any:
         await connection.exec_driver_sql("SELECT 1")
     if not conn.is_in_transaction():  # pragma: no cover - a driver change would land here
         raise RuntimeError("bulk statements need an open transaction")
-    return conn
+    return GuardedConnection(conn)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.commands import CourseIn
+from ledger.database.constraints import named_violations
 from ledger.database.loaders import table_loader
-from ledger.errors import Conflict, ErrorCollector, InvalidInput, NotFound
+from ledger.errors import ErrorCollector, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.reference.tables import Occupation
@@ -83,11 +83,9 @@ async def create_course(session: AsyncSession, institution_id: int, data: Course
         ends_on=data.ends_on,
     )
     session.add(course)
-    try:
+    with named_violations():
         async with session.begin_nested():
             await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"course {data.code!r} already exists at this institution") from exc
     journal = Journal(session)
     journal.record("course.created", COURSE, course.id, refs={"institution": str(institution_id), "code": course.code})
     await journal.write()

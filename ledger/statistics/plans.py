@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.constraints import named_violations
 from ledger.database.loaders import table_loader
 from ledger.errors import ErrorCollector, InvalidInput, NotFound
 from ledger.journal import Journal
@@ -110,11 +111,14 @@ async def put_plan(session: AsyncSession, book: RegionBook, key_region: str, cod
         "ends_on": data.ends_on,
         "target": data.target,
     }
-    await session.execute(
-        insert(PlanTarget)
-        .values(code=code, **values)
-        .on_conflict_do_update(index_elements=[PlanTarget.code], set_={**values, "updated_at": dt.datetime.now(dt.UTC)})
-    )
+    with named_violations():
+        await session.execute(
+            insert(PlanTarget)
+            .values(code=code, **values)
+            .on_conflict_do_update(
+                index_elements=[PlanTarget.code], set_={**values, "updated_at": dt.datetime.now(dt.UTC)}
+            )
+        )
     journal = Journal(session)
     journal.record("plan.set", PLAN, code)
     await journal.write()
@@ -173,7 +177,8 @@ async def load_baseline(
             delete(BaselineStock).where(BaselineStock.region_code == region, BaselineStock.jurisdiction == jurisdiction)
         )
     if values:
-        await session.execute(insert(BaselineStock).values(values))
+        with named_violations():  # a concurrent load of the same region inserts its rows first
+            await session.execute(insert(BaselineStock).values(values))
     journal = Journal(session)
     for region, jurisdiction in sorted({(str(v["region_code"]), str(v["jurisdiction"])) for v in values}):
         journal.record("baseline.loaded", BASELINE_STOCK, f"{region}/{jurisdiction}", refs={"as_of": as_of.isoformat()})

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock
 from ledger.commands import InstitutionIn
+from ledger.database.constraints import named_violations
 from ledger.database.loaders import table_loader
-from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
+from ledger.errors import ErrorCollector, FieldError, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.reference.tables import Occupation, Region
@@ -135,12 +135,12 @@ async def register_institution(session: AsyncSession, data: InstitutionIn) -> In
         site_code=evaluator.site_code if evaluator else None,
     )
     session.add(institution)
-    try:
+    with named_violations():
         await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"institution {data.code!r} already exists") from exc
-    session.add_all(EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings)
-    await session.flush()
+        session.add_all(
+            EvaluatorFiling(institution_id=institution.id, occupation_code=o, level=lv) for o, lv in filings
+        )
+        await session.flush()
     journal = Journal(session)
     journal.record("institution.registered", INSTITUTION, institution.id, refs={"code": institution.code})
     await journal.write()
@@ -186,7 +186,8 @@ async def issue_key(
         label=label,
     )
     session.add(key)
-    await session.flush()
+    with named_violations():
+        await session.flush()
     journal = Journal(session)
     journal.record("key.issued", API_KEY, key.id, refs={"kind": kind})
     await journal.write()
