@@ -7,56 +7,22 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.cli_context import database_of, domain_settings, in_session, read_settings
+from api.cli_demo import demo
 from ledger.database import migrate
-from ledger.database.engine import database_url, make_engine, make_sessionmaker
-from ledger.settings import SettingError, Settings
+from ledger.settings import Settings
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
     from api.settings import WebSettings
-
-T = TypeVar("T")
-
-
-def _read(settings_from_env: Callable[[], T]) -> T:
-    """Settings from the environment; a bad LEDGER_* value is reported by name, without a traceback, exit 1."""
-    try:
-        return settings_from_env()
-    except SettingError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _settings() -> Settings:
-    return _read(Settings.from_env).with_secrets()
-
-
-def _url(settings: Settings) -> str:
-    return database_url(settings.database_url, settings.data_dir)
-
-
-def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run `work` in one transaction and commit it."""
-
-    async def main() -> T:
-        engine = make_engine(_url(settings), pool_size=1)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 @click.group()
@@ -74,8 +40,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations (on LEDGER_DATABASE_URL, or the embedded server)."""
-    settings = _settings()
-    migrate.upgrade(_url(settings), revision)
+    settings = domain_settings()
+    migrate.upgrade(database_of(settings), revision)
     click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
     if revision == "head":
         _say_if_rollup_missing(settings)
@@ -91,7 +57,7 @@ ROLLUP_MISSING = (
 def _say_if_rollup_missing(settings: Settings) -> None:
     from ledger.statistics.refresh import rollup_missing
 
-    if _in_session(settings, rollup_missing):
+    if in_session(settings, rollup_missing):
         click.echo(ROLLUP_MISSING, err=True)
 
 
@@ -103,7 +69,7 @@ def db_app_role(role: str) -> None:
     from ledger.database.engine import plain_url
     from ledger.database.roles import grant_app_role
 
-    asyncio.run(grant_app_role(plain_url(_url(_settings())), role))
+    asyncio.run(grant_app_role(plain_url(database_of(domain_settings())), role))
     click.echo(f"role {role} ready: GRANT {role} TO <login role>, and run the server as that login role")
 
 
@@ -120,7 +86,7 @@ def stats_rebuild(rollup_only: bool) -> None:
     it commits: certificate writes and talent queries wait for it."""
     from ledger.statistics.refresh import rebuild_rollup, rebuild_talent
 
-    settings = _settings()
+    settings = domain_settings()
 
     async def work(session: AsyncSession) -> None:
         if rollup_only:
@@ -128,7 +94,7 @@ def stats_rebuild(rollup_only: bool) -> None:
         else:
             await rebuild_talent(session, say=click.echo)
 
-    _in_session(settings, work)
+    in_session(settings, work)
     click.echo("statistics rollup rebuilt")
 
 
@@ -154,7 +120,7 @@ def reference_load(regions_csv: Path | None, occupations_csv: Path | None) -> No
         await rebuild_rollup(session)  # the rollup's prefecture grain follows the region tree
         return counts
 
-    counts = _in_session(_settings(), work)
+    counts = in_session(domain_settings(), work)
     click.echo(f"loaded {counts[0]} regions and {counts[1]} occupations; statistics rollup rebuilt")
 
 
@@ -190,7 +156,7 @@ def keys_create(kind: str, institution_code: str | None, region_code: str | None
         )
         return issued.secret
 
-    click.echo(_in_session(_settings(), work))
+    click.echo(in_session(domain_settings(), work))
 
 
 @main.command()
@@ -208,9 +174,11 @@ def audit(checkpoints: tuple[Path, ...]) -> None:
     from ledger.log.audit import audit as run_audit
     from ledger.record_types import all_record_types
 
-    settings = _settings()
+    settings = domain_settings()
     external = [(str(path), path.read_text(encoding="utf-8")) for path in checkpoints]
-    report = asyncio.run(run_audit(plain_url(_url(settings)), settings.ledger_origin, all_record_types(), external))
+    report = asyncio.run(
+        run_audit(plain_url(database_of(settings)), settings.ledger_origin, all_record_types(), external)
+    )
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.ok else 1)
@@ -241,14 +209,14 @@ def checkpoint() -> None:
     from ledger.log.reader import make_checkpoint
     from ledger.people.pii import PiiVault
 
-    settings = _settings()
+    settings = domain_settings()
     assert settings.pii_key and settings.lookup_key
     vault = PiiVault(settings.pii_key, settings.lookup_key)
 
     async def work(session: AsyncSession) -> str:
         return (await make_checkpoint(session, vault, settings.ledger_origin)).note
 
-    click.echo(_in_session(settings, work), nl=False)
+    click.echo(in_session(settings, work), nl=False)
 
 
 @main.command()
@@ -263,12 +231,12 @@ def serve(host: str, port: int, demo: bool) -> None:
     from api.settings import WebSettings
     from ledger.reference import load as ref
 
-    settings = _read(WebSettings.from_env).with_secrets()
+    settings = read_settings(WebSettings.from_env).with_secrets()
     if not os.environ.get("LEDGER_PUBLIC_BASE_URL"):  # QR codes then point at this very server
         settings = replace(settings, public_base_url=f"http://{host}:{port}")
     if demo and settings.pdf_signing == "none":  # the demo signs its PDFs with a demo certificate
         settings = replace(settings, pdf_signing="demo")
-    url = _url(settings.domain)
+    url = database_of(settings.domain)
     migrate.upgrade(url)  # the server brings the schema to this code's head before it serves
     _say_if_rollup_missing(settings.domain)
 
@@ -278,7 +246,7 @@ def serve(host: str, port: int, demo: bool) -> None:
             await ref.load_occupations(session, ref.shipped_occupations())
         return await seed_demo(session, settings) if demo else []
 
-    lines = _in_session(settings.domain, prepare)
+    lines = in_session(settings.domain, prepare)
     base = f"http://{host}:{port}"
     click.echo(f"Skills Ledger on {base}  (API docs: {base}/schema, database: {_describe(settings.domain)})")
     for line in lines:
@@ -311,9 +279,7 @@ def _describe(settings: Settings) -> str:
     return f"embedded PostgreSQL in {settings.data_dir / 'pg'}"
 
 
-from api.cli_demo import demo as _demo_command  # noqa: E402  (registered after the group exists)
-
-main.add_command(_demo_command)
+main.add_command(demo)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -7,6 +7,7 @@ import time
 
 import click
 
+from api.cli_context import database_of, domain_settings
 from ledger.database import migrate
 
 
@@ -22,13 +23,12 @@ from ledger.database import migrate
 def demo(scale: str, fraction: float) -> None:
     """Generate a synthetic province (xinjiang ≈ 3.2 M persons, 5 M certificates, 9 M completions) with bulk SQL,
     build the talent rollup, and print the time of each phase. Use an empty database."""
-    from api.cli import _settings, _url
     from ledger.database.engine import make_engine, make_sessionmaker
     from ledger.reference import load as ref
     from ledger.statistics.synthetic import SCALES, generate
 
-    settings = _settings()
-    url = _url(settings)
+    settings = domain_settings()
+    url = database_of(settings)
     migrate.upgrade(url)
 
     async def main() -> dict[str, float]:

@@ -71,8 +71,14 @@ async def _admin_key(settings: Settings) -> str:
 
 
 @pytest.fixture
-async def client(web_settings: WebSettings) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=create_app(web_settings)) as test_client:
+async def client(request: pytest.FixtureRequest, web_settings: WebSettings) -> AsyncIterator[AsyncTestClient]:
+    """The app in process. Tests marked `https` talk to it over https, as in production (the dashboard's cookies
+    are Secure), and see each redirect rather than following it."""
+    https = request.node.get_closest_marker("https") is not None
+    base_url = "https://testserver.local" if https else "http://testserver.local"
+    async with AsyncTestClient(app=create_app(web_settings), base_url=base_url) as test_client:
+        if https:
+            test_client.follow_redirects = False
         yield test_client
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from api.app import create_app
-from api.settings import WebSettings
 from tests.integration.conftest import World
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.https]
 
 BASELINE = {
     "as_of": "2024-12-31",
@@ -29,14 +26,6 @@ BASELINE = {
 }
 PLAN = {"name": "十四五培训", "metric": "training_person_times", "region_code": "650000", "starts_on": "2021-01-01",
         "ends_on": "2025-12-31", "target": 7_500_000}  # fmt: skip
-
-
-@pytest.fixture
-async def client(web_settings: WebSettings) -> AsyncIterator[AsyncTestClient]:
-    """Over https, as in production (the public base URL is https, so the cookies are Secure)."""
-    async with AsyncTestClient(app=create_app(web_settings), base_url="https://testserver.local") as test_client:
-        test_client.follow_redirects = False  # the tests look at each redirect
-        yield test_client
 
 
 def csrf_of(html: str) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import pytest
+
 from tests.factories import completion
 from tests.integration.conftest import COURSE, EVALUATOR, World, bearer
-from tests.integration.test_dashboard import (  # noqa: F401 (client: over https, as the dashboard's cookies need)
-    PLAN,
-    client,
-    secret_of,
-    sign_in,
-)
+from tests.integration.test_dashboard import PLAN, secret_of, sign_in
+
+pytestmark = pytest.mark.https  # the dashboard's cookies are Secure
 
 HOSTILE = '<script>alert("x")</script>\'"><img src=x onerror=alert(1)>&amp;'
 
