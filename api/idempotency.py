@@ -11,14 +11,12 @@ from collections.abc import Awaitable, Callable
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.problems import problem_response
 from ledger.database.constraints import named_violations
+from ledger.tenancy import idempotency
 from ledger.tenancy.service import Principal
-from ledger.tenancy.tables import IdempotencyRecord
 
 MAX_KEY_LENGTH = 255
 
@@ -44,24 +42,9 @@ async def run_write(
     fingerprint = hashlib.sha256(
         b"\x00".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), raw])
     ).digest()
-    claimed = await session.execute(
-        insert(IdempotencyRecord)
-        .values(api_key_id=principal.key_id, key=key, fingerprint=fingerprint)
-        .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-        .returning(IdempotencyRecord.id)
-    )
-    record_id = claimed.scalar_one_or_none()
+    record_id = await idempotency.claim(session, principal.key_id, key, fingerprint)
     if record_id is None:
-        stored = (
-            await session.execute(
-                select(
-                    IdempotencyRecord.fingerprint,
-                    IdempotencyRecord.status_code,
-                    IdempotencyRecord.media_type,
-                    IdempotencyRecord.body,
-                ).where(IdempotencyRecord.api_key_id == principal.key_id, IdempotencyRecord.key == key)
-            )
-        ).one()
+        stored = await idempotency.stored_response(session, principal.key_id, key)
         await session.rollback()
         if stored.fingerprint != fingerprint:
             return problem_response(
@@ -78,8 +61,6 @@ async def run_write(
         )
     with named_violations():
         body = msgspec.json.encode(await work())
-        record = await session.get(IdempotencyRecord, record_id)
-        assert record is not None
-        record.status_code, record.media_type, record.body = status_code, "application/json", body
+        await idempotency.keep_response(session, record_id, status_code, "application/json", body)
         await session.commit()
     return Response(content=body, status_code=status_code, media_type="application/json")

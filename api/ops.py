@@ -6,10 +6,10 @@ import asyncio
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from sqlalchemy import text
 
 from api.guards import PUBLIC
 from api.schemas import Health
+from ledger.database.migrate import schema_revision
 
 
 class OpsController(Controller):
@@ -29,7 +29,7 @@ class OpsController(Controller):
         try:
             async with asyncio.timeout(2):
                 async with state.runtime.sessionmaker() as session:
-                    current = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+                    current = await schema_revision(session)
         except Exception:  # any failure to reach or read the database means: not ready
             return Response(
                 Health(status="unavailable", database="unreachable", expected_revision=expected), status_code=503

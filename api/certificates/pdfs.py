@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import WebSettings
 from certificates.pdf import render_many, render_pdf
 from certificates.signing import SigningCredentials, demo_credentials, load_credentials, make_signer, sign_pdf
+from ledger.certificates import repository
 from ledger.certificates.snapshot import CertificateSnapshot
-from ledger.certificates.tables import Certificate, CertificatePdf
+from ledger.certificates.tables import Certificate
 
 
 def pdf_signer(settings: WebSettings) -> Any | None:
@@ -52,17 +51,14 @@ def _render_signed(snapshot: CertificateSnapshot, signer: Any | None) -> bytes:
 
 
 async def certificate_pdf(session: AsyncSession, certificate: Certificate, signer: Any | None) -> bytes:
-    stored = await session.get(CertificatePdf, certificate.id)
+    stored = await repository.stored_pdf(session, certificate.id)
     if stored is not None:
-        return stored.pdf
+        return stored
     pdf = await asyncio.to_thread(_render_signed, snapshot_of(certificate), signer)
-    await session.execute(
-        insert(CertificatePdf).values(certificate_id=certificate.id, pdf=pdf).on_conflict_do_nothing()
-    )
+    await repository.keep_pdf(session, certificate.id, pdf)
     await session.commit()
-    kept = (
-        await session.execute(select(CertificatePdf.pdf).where(CertificatePdf.certificate_id == certificate.id))
-    ).scalar_one()
+    kept = await repository.stored_pdf(session, certificate.id)
+    assert kept is not None
     return kept
 
 

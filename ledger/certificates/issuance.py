@@ -16,16 +16,14 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Protocol
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.certificates import repository
 from ledger.certificates.numbering import KIND_SPECIAL_ABILITY, KIND_TRAINING, ledger_number, skill_level_number
 from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
-from ledger.certificates.tables import STATUS_LIST_BITS
-from ledger.database.bulk import Sql, insert_rows
-from ledger.database.driver import driver
 from ledger.database.loaders import table_loader
 from ledger.errors import RuleViolation
 from ledger.journal import Journal
@@ -82,40 +80,6 @@ class CertificateOrder:
     issued_on: dt.date
     given_number: str | None = None  # graduation certificates carry the school's own number
     supersedes_id: int | None = None  # set for a reissue (补发/更正)
-
-
-@dataclass(frozen=True, slots=True)
-class NewCertificate:
-    """A certificates row as issued (the table's columns; template_version is the current one)."""
-
-    kind: str
-    number: str
-    verification_code: str
-    status_index: Annotated[int, Sql("int")]
-    institution_id: int
-    course_id: int | None
-    completion_id: int | None
-    person_id: int
-    occupation_code: str
-    level: Annotated[int | None, Sql("smallint")]
-    issued_on: dt.date
-    snapshot: Annotated[str, Sql("jsonb")]
-    supersedes_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Counter:
-    prefix: str
-    last_serial: int
-
-
-@dataclass(frozen=True, slots=True)
-class _NewAward:
-    id: uuid.UUID
-    completion_id: int
-    rule: str
-    companion_certificate_id: int
-    skill_certificate_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,41 +173,6 @@ def _number(issuer: Issuer, order: CertificateOrder, serial: int) -> str:
     return ledger_number(letter, province, order.issued_on.year, serial)
 
 
-async def allocate_serials(session: AsyncSession, wanted: Counter[str]) -> dict[str, int]:
-    """Reserve `wanted[prefix]` consecutive serials per prefix; returns the first serial of each range.
-
-    The counter rows stay locked until the transaction ends, so concurrent issuers queue and a rollback
-    returns the serials: numbers are gapless and unique per prefix.
-    """
-    if not wanted:
-        return {}
-    prefixes = sorted(wanted)
-    conn = await driver(session)
-    rows = await insert_rows(
-        conn,
-        "number_counters",
-        [_Counter(p, wanted[p]) for p in prefixes],
-        on_conflict="ON CONFLICT (prefix) DO UPDATE"
-        " SET last_serial = number_counters.last_serial + excluded.last_serial",
-        returning="RETURNING prefix, last_serial",
-    )
-    return {r["prefix"]: r["last_serial"] - wanted[r["prefix"]] + 1 for r in rows}
-
-
-async def allocate_status_indices(session: AsyncSession, count: int) -> list[int]:
-    """Distinct random positions in the status list, none already taken (serialised by an advisory lock)."""
-    conn = await driver(session)
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ledger.status_index'))")
-    chosen: set[int] = set()
-    while len(chosen) < count:
-        candidates = {secrets.randbelow(STATUS_LIST_BITS) for _ in range(count - len(chosen))} - chosen
-        taken = await conn.fetch(
-            "SELECT status_index FROM certificates WHERE status_index = ANY($1::int[])", list(candidates)
-        )
-        chosen |= candidates - {r["status_index"] for r in taken}
-    return list(chosen)
-
-
 async def issue(
     session: AsyncSession, issuer: Issuer, orders: Sequence[CertificateOrder], sign: QrSigner, public_base: str
 ) -> list[Issued]:
@@ -251,9 +180,9 @@ async def issue(
     if not orders:
         return []
     numbered = [o for o in orders if o.given_number is None]
-    firsts = await allocate_serials(session, Counter(_prefix(issuer, o) for o in numbered))
+    firsts = await repository.allocate_serials(session, Counter(_prefix(issuer, o) for o in numbered))
     next_serial = dict(firsts)
-    status_indices = await allocate_status_indices(session, len(orders))
+    status_indices = await repository.allocate_status_indices(session, len(orders))
     records = []
     for order, status_index in zip(orders, status_indices, strict=True):
         if order.given_number is None:
@@ -293,7 +222,7 @@ async def issue(
             qr_text=qr_text,
         )
         records.append(
-            NewCertificate(
+            repository.NewCertificate(
                 kind=order.kind,
                 number=number,
                 verification_code=code,
@@ -309,7 +238,7 @@ async def issue(
                 supersedes_id=order.supersedes_id,
             )
         )
-    inserted = await insert_certificates(session, records)
+    inserted = await repository.insert_certificates(session, records)
     by_code = {r["verification_code"]: r for r in inserted}
     return [
         Issued(r["id"], r["kind"], r["number"], r["verification_code"], r["completion_id"], r["person_id"], r["level"])
@@ -361,23 +290,11 @@ def frozen_snapshot(
     return msgspec.json.encode(snapshot).decode()
 
 
-async def insert_certificates(session: AsyncSession, rows: Sequence[NewCertificate]) -> list[Any]:
-    """INSERT the certificates in one statement; returns (id, kind, number, verification_code, completion_id,
-    person_id, level) of each, by name."""
-    return await insert_rows(
-        await driver(session),
-        "certificates",
-        rows,
-        constants={"template_version": TEMPLATE_VERSION},
-        returning="RETURNING id, kind, number, verification_code, completion_id, person_id, level",
-    )
-
-
 async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, int, int]], journal: Journal) -> None:
     """Insert dual awards (completion, rule, companion certificate, skill certificate) and record them."""
     if not awards:
         return
-    rows = [_NewAward(uuid.uuid4(), *award) for award in awards]
-    await insert_rows(await driver(session), "dual_awards", rows)
+    rows = [repository.NewAward(uuid.uuid4(), *award) for award in awards]
+    await repository.insert_awards(session, rows)
     for row in rows:
         journal.record("award.created", AWARD, row.id, refs={"rule": row.rule}, row=dataclasses.asdict(row))

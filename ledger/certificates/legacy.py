@@ -16,9 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.certificates import issuance
-from ledger.database.bulk import insert_rows
-from ledger.database.driver import driver
+from ledger.certificates import issuance, repository
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.journal import Journal
 from ledger.people.identity import IdNumberError, id_facts, mask_id, normalize_id_number
@@ -27,7 +25,6 @@ from ledger.people.pii import PiiVault
 from ledger.registration import repository as store
 from ledger.statistics.refresh import LEGACY
 from ledger.tenancy.service import INSTITUTION
-from ledger.tenancy.tables import ARCHIVE
 
 LEGACY_BEFORE = dt.date(2020, 1, 1)  # 职业资格证书 of skill occupations were replaced by level certificates in 2020
 
@@ -54,17 +51,6 @@ class LegacyOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _ArchiveTrainee:
-    """The holder as the archive recorded them: a trainee of the region's archive institution."""
-
-    id: uuid.UUID
-    institution_id: int
-    person_id: int
-    name: str
-    domicile_region_code: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class _Row:
     index: int
     item: LegacyCertificateIn
@@ -81,12 +67,8 @@ async def import_legacy(
 ) -> list[LegacyOutcome]:
     """Validate every row, then write them all in the caller's transaction. Raises InvalidInput naming each bad
     row and field, or Conflict when a number is already recorded with different content; nothing is written then."""
-    conn = await driver(session)
-    regions = {
-        r["code"]: (r["name"], r["jurisdiction"] or ("bingtuan" if r["code"].startswith("659") else "zizhiqu"))
-        for r in await conn.fetch("SELECT code, name, jurisdiction FROM regions WHERE code LIKE '65%'")
-    }
-    occupations = {r["code"]: r["name"] for r in await conn.fetch("SELECT code, name FROM occupations")}
+    regions = await repository.xinjiang_regions(session)
+    occupations = await repository.occupation_names(session)
     errors = ErrorCollector()
     rows: list[_Row] = []
     numbers: dict[str, int] = {}
@@ -130,7 +112,7 @@ async def import_legacy(
         raise InvalidInput(f"{len({e.row for e in errors.errors})} row(s) are invalid", errors=errors.errors)
     if not rows:
         return []
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('ledger.legacy_import'))")  # one import at a time
+    await repository.lock_legacy_imports(session)  # one import at a time
     person_ids = await store.upsert_persons(
         session,
         [
@@ -148,15 +130,7 @@ async def import_legacy(
     )
     journal = Journal(session)
     archives = await _archives(session, {r.item.issuer_region for r in rows}, regions, journal)
-    existing = {
-        r["number"]: r
-        for r in await conn.fetch(
-            "SELECT id, number, kind, person_id, occupation_code, level, issued_on, institution_id, verification_code,"
-            " snapshot->>'issuer_name' AS issuer_name FROM certificates"
-            " WHERE number = ANY($1::text[]) AND kind <> 'graduation'",
-            [r.number for r in rows],
-        )
-    }
+    existing = await repository.certificates_by_number(session, [r.number for r in rows])
     conflicts = ErrorCollector()
     fresh: list[_Row] = []
     for r in rows:
@@ -207,28 +181,11 @@ async def _archives(
     session: AsyncSession, codes: set[str], regions: dict[str, tuple[str, str]], journal: Journal
 ) -> dict[str, tuple[int, str, str]]:
     """The archive institution of each issuing region (created, and logged, on first use): id, code, name."""
-    conn = await driver(session)
     wanted = sorted(codes)
-    created = await conn.fetch(
-        """
-        INSERT INTO institutions (code, name, kind, region_code, jurisdiction)
-        SELECT 'ARCHIVE-' || c, n || '职业资格证书（历史档案）', $4, c, j
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(c, n, j)
-        ON CONFLICT (code) DO NOTHING
-        RETURNING id, code
-        """,
-        wanted,
-        [regions[c][0] for c in wanted],
-        [regions[c][1] for c in wanted],
-        ARCHIVE,
-    )
+    created = await repository.create_archives(session, [(c, *regions[c]) for c in wanted])
     for r in created:
         journal.record("institution.registered", INSTITUTION, r["id"], refs={"code": r["code"]})
-    found = await conn.fetch(
-        "SELECT id, code, name, region_code FROM institutions WHERE code = ANY($1::text[]) AND kind = $2",
-        [f"ARCHIVE-{c}" for c in wanted],
-        ARCHIVE,
-    )
+    found = await repository.archives(session, wanted)
     return {r["region_code"]: (r["id"], r["code"], r["name"]) for r in found}
 
 
@@ -237,12 +194,9 @@ async def _trainees(session: AsyncSession, rows: list[tuple[int, int, _Row]]) ->
     if not rows:
         return
     unique = {(person, archive): r for person, archive, r in rows}
-    await insert_rows(
-        await driver(session),
-        "trainees",
-        [_ArchiveTrainee(uuid.uuid4(), a, p, r.name, r.item.domicile_region) for (p, a), r in unique.items()],
-        on_conflict="""ON CONFLICT (institution_id, person_id) DO UPDATE
-        SET domicile_region_code = coalesce(excluded.domicile_region_code, trainees.domicile_region_code)""",
+    await repository.upsert_archive_trainees(
+        session,
+        [repository.ArchiveTrainee(uuid.uuid4(), a, p, r.name, r.item.domicile_region) for (p, a), r in unique.items()],
     )
 
 
@@ -256,7 +210,7 @@ async def _insert(
     """Insert the new certificates; returns their ids and verification codes by number."""
     if not rows:
         return {}
-    indices = await issuance.allocate_status_indices(session, len(rows))
+    indices = await repository.allocate_status_indices(session, len(rows))
     records = []
     for r, status_index in zip(rows, indices, strict=True):
         item = r.item
@@ -279,7 +233,7 @@ async def _insert(
             qr_text="",
         )
         records.append(
-            issuance.NewCertificate(
+            repository.NewCertificate(
                 kind=LEGACY,
                 number=r.number,
                 verification_code=code,
@@ -294,7 +248,7 @@ async def _insert(
                 snapshot=snapshot,
             )
         )
-    found = await issuance.insert_certificates(session, records)
+    found = await repository.insert_certificates(session, records)
     return {r["number"]: (r["id"], r["verification_code"]) for r in found}
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock
-from ledger.certificates import issuance
+from ledger.certificates import issuance, repository
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import Certificate, CertificateStatusChange
 from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
@@ -29,10 +28,7 @@ PAST_TENSE = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinsta
 
 async def certificate_of(session: AsyncSession, institution_id: int, number: str, *, lock: bool = False) -> Certificate:
     """One of the institution's own certificates by number; any other is 404."""
-    query = select(Certificate).where(Certificate.institution_id == institution_id, Certificate.number == number)
-    if lock:
-        query = query.with_for_update()
-    found = (await session.execute(query.order_by(Certificate.id.desc()).limit(1))).scalar_one_or_none()
+    found = await repository.own_certificate(session, institution_id, number, lock=lock)
     if found is None:
         raise NotFound(f"no certificate {number!r}")
     return found

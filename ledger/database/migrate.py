@@ -9,7 +9,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +38,8 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def schema_revision(session: AsyncSession) -> str | None:
+    """The revision the database says it is at (its alembic_version row)."""
+    return (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
