@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from ledger.certificates.issuance import allocate_serials
+from ledger.certificates.repository import allocate_serials
 from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.settings import Settings
 
