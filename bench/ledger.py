@@ -53,7 +53,8 @@ from common import (
     table,
 )
 
-import ledger.journal as completions_service  # the module whose append_events (a) replaces
+import ledger.journal as journal  # the module whose append_events (a) replaces
+import ledger.registration.service as registration
 from api.certificates.qr_signing import qr_signer
 from ledger.commands import CompletionIn
 from ledger.database.engine import make_engine, make_sessionmaker, plain_url
@@ -73,7 +74,7 @@ PUBLIC_BASE = "http://127.0.0.1:8000"
 async def _register(session, vault: PiiVault, institution_id: int, items: list[CompletionIn]) -> list:
     """`register_completions` as the API calls it, with the API's QR signer."""
     sign = await qr_signer(session, vault, PUBLIC_BASE)
-    return await completions_service.register_completions(session, vault, institution_id, items, sign, PUBLIC_BASE)
+    return await registration.register_completions(session, vault, institution_id, items, sign, PUBLIC_BASE)
 
 
 def _items(first: int, size: int) -> list[CompletionIn]:
@@ -84,14 +85,14 @@ class LedgerSwitch:
     """Replaces `ledger.journal.append_events` for one run, or wraps it to time the real appends."""
 
     def __init__(self) -> None:
-        self.original = completions_service.append_events
+        self.original = journal.append_events
         self.seconds = 0.0
 
     def off(self) -> None:
         async def no_ledger(session, events):
             return list(range(len(events)))
 
-        completions_service.append_events = no_ledger
+        journal.append_events = no_ledger
 
     def timed(self) -> None:
         original = self.original
@@ -103,10 +104,10 @@ class LedgerSwitch:
             finally:
                 self.seconds += time.perf_counter() - started
 
-        completions_service.append_events = timed_append
+        journal.append_events = timed_append
 
     def restore(self) -> None:
-        completions_service.append_events = self.original
+        journal.append_events = self.original
 
 
 async def part_a(pairs: int, size: int, secrets: Secrets) -> dict[str, float]:

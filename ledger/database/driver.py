@@ -1,4 +1,6 @@
-"""Repositories: all SQL lives here. Bulk paths talk to asyncpg directly inside the session's transaction."""
+"""The asyncpg connection under a session, for set-based statements in the session's transaction.
+
+The features' repositories use it."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ async def driver(session: AsyncSession) -> Any:
 
     SQLAlchemy begins the transaction lazily; refuse to hand out a connection outside one, or the bulk
     statements would autocommit row by row. Its statements raise a violated constraint as the domain error
-    the constraint names (ledger/store/constraints.py), never as a driver error.
+    the constraint names (ledger/database/constraints.py), never as a driver error.
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()

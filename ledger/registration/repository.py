@@ -97,7 +97,9 @@ def completion_content(
     graduation_number: str | None,
     **_other_columns: object,
 ) -> dict[str, object]:
-    """The canonical content of a completion row (by column name); `ledger audit` recomputes it from the table."""
+    """The canonical content of a completion row (by column name): version 1 of the completion record's content,
+    which the ledger commits to and `ledger audit` recomputes, and by which re-registrations are compared. A stored
+    commitment format: never change it; register a version 2 (ledger/log/records.py) instead."""
     return {
         "course_id": course_id,
         "trainee_id": str(trainee_id),
