@@ -64,3 +64,13 @@ async def run_write(
         await idempotency.keep_response(session, record_id, status_code, "application/json", body)
         await session.commit()
     return Response(content=body, status_code=status_code, media_type="application/json")
+
+
+async def run_dry(session: AsyncSession, work: Callable[[], Awaitable[object]], status_code: int = 200) -> Response:
+    """A dry run: `work` validates and writes nothing; whatever it touched is rolled back. It never claims the
+    Idempotency-Key, so the real call that follows may send the same key (the README's flow)."""
+    try:
+        body = msgspec.json.encode(await work())
+    finally:
+        await session.rollback()
+    return Response(content=body, status_code=status_code, media_type="application/json")

@@ -8,7 +8,7 @@ from litestar.params import JSONBody
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
-from api.idempotency import run_write
+from api.idempotency import run_dry, run_write
 from api.registration.csv_import import parse_completions_csv
 from api.schemas import BatchOut, RowOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
@@ -50,7 +50,9 @@ class CompletionController(Controller):
             )
             return _batch_out(outcomes, dry_run)
 
-        return await run_write(request, db_session, principal, work, status_code=200 if dry_run else 201)
+        if dry_run:
+            return await run_dry(db_session, work)
+        return await run_write(request, db_session, principal, work)
 
     @post("/", status_code=201)
     async def create(

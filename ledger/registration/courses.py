@@ -15,6 +15,7 @@ from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.reference.tables import Occupation
 from ledger.registration.tables import Course
+from ledger.tenancy.tables import EvaluatorFiling, Institution
 
 # Certificate numbers carry a two-digit year of the 2000s; older history is imported as legacy records.
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
@@ -41,6 +42,39 @@ def _course_v1(row: Row) -> dict[str, object]:
 COURSE = register(RecordType("course", {1: _course_v1}, table_loader("courses")))
 
 
+async def _check_can_certify(
+    session: AsyncSession, institution_id: int, data: CourseIn, errors: ErrorCollector
+) -> None:
+    """A certificate course must be one its institution can ever issue: an evaluator (评价机构备案), and for a
+    职业技能等级证书 one filed for the course's occupation at its target level."""
+    institution = await session.get(Institution, institution_id)
+    assert institution is not None
+    if institution.evaluator_category is None:
+        errors.add(
+            "outcome",
+            "not_an_evaluator",
+            "本机构不是备案的评价机构，不能开设发证课程；请改为培训课程（outcome=training）"
+            " / this institution is not a filed evaluator: it cannot run a certificate course",
+        )
+        return
+    if data.outcome != "skill_level":
+        return
+    filed = await session.scalar(
+        select(EvaluatorFiling.level).where(
+            EvaluatorFiling.institution_id == institution_id,
+            EvaluatorFiling.occupation_code == data.occupation_code,
+            EvaluatorFiling.level == data.target_level,
+        )
+    )
+    if filed is None:
+        errors.add(
+            "target_level",
+            "not_filed",
+            f"本机构未就职业 {data.occupation_code} 的 {data.target_level} 级备案，不能颁发该等级证书"
+            f" / this institution is not filed to assess {data.occupation_code} at level {data.target_level}",
+        )
+
+
 async def create_course(session: AsyncSession, institution_id: int, data: CourseIn) -> Course:
     errors = ErrorCollector()
     occupation = await session.get(Occupation, data.occupation_code)
@@ -64,6 +98,8 @@ async def create_course(session: AsyncSession, institution_id: int, data: Course
         errors.add("target_level", "invalid_level", "skill levels are 1 (highest) to 5")
     if len(set(data.mode_tags)) != len(data.mode_tags):
         errors.add("mode_tags", "duplicate", "a mode tag is given twice")
+    if data.outcome in ("skill_level", "special_ability") and data.target_level is not None:
+        await _check_can_certify(session, institution_id, data, errors)
     if errors:
         raise InvalidInput("the course is invalid", errors=errors.errors)
     assert occupation is not None

@@ -67,10 +67,27 @@ async def test_an_unfiled_level_or_a_non_evaluator_is_rejected(world: World) -> 
     response = await world.client.post("/api/v1/completions", json={"items": [row]}, headers=world.evaluator)
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "not_filed"
-    await world.client.post("/api/v1/courses", json=COURSE, headers=world.school)
-    response = await world.client.post("/api/v1/completions", json={"items": [completion(1)]}, headers=world.school)
-    assert response.json()["errors"][0]["code"] == "not_an_evaluator"
     assert await certificates(world) == []
+
+
+async def test_a_course_that_could_never_issue_is_refused_when_it_is_created(world: World) -> None:
+    """A certificate course at a training school (not a filed evaluator), or at a level the evaluator is not filed
+    for, is a 422 naming the field — not a 201 whose every row would later fail."""
+    at_school = await world.client.post("/api/v1/courses", json=COURSE, headers=world.school)
+    assert at_school.status_code == 422, at_school.text
+    ((error,),) = [at_school.json()["errors"]]
+    assert (error["field"], error["code"]) == ("outcome", "not_an_evaluator")
+    assert error["message"].startswith("本机构不是备案的评价机构")
+    special = {**COURSE, "code": "ZX-1", "outcome": "special_ability", "dual_rule": "none"}
+    assert (await world.client.post("/api/v1/courses", json=special, headers=world.school)).status_code == 422
+    unfiled = await world.client.post("/api/v1/courses", json={**COURSE, "code": "CG-L2", "target_level": 2},
+                                      headers=world.evaluator)  # fmt: skip
+    assert unfiled.status_code == 422, unfiled.text
+    assert [(e["field"], e["code"]) for e in unfiled.json()["errors"]] == [("target_level", "not_filed")]
+    training = {**COURSE, "code": "PX-1", "outcome": "training", "target_level": None, "dual_rule": "none"}
+    assert (await world.client.post("/api/v1/courses", json=training, headers=world.school)).status_code == 201
+    listed = (await world.client.get("/api/v1/courses", headers=world.school)).json()["items"]
+    assert [c["code"] for c in listed] == ["PX-1"]
 
 
 async def test_a_one_exam_two_certificates_course_records_the_graduation_number(world: World) -> None:

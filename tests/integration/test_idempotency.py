@@ -21,6 +21,26 @@ async def test_the_same_key_and_body_replays_the_first_response(world: World) ->
     assert await counts(world) == after_first
 
 
+async def test_a_dry_run_then_the_real_call_with_the_same_key(world: World) -> None:
+    """The README's flow: validate with ?dry_run=true, then register with the same Idempotency-Key. The dry run
+    writes nothing and does not take the key; the real call registers once and its retry replays it."""
+    headers = {**world.evaluator, "Idempotency-Key": "batch-2025-08-30-1"}
+    body = {"items": [completion(1), completion(2)]}
+    before = await counts(world)
+    dry = await world.client.post("/api/v1/completions?dry_run=true", json=body, headers=headers)
+    assert dry.status_code == 200, dry.text
+    assert [r["status"] for r in dry.json()["rows"]] == ["valid", "valid"]
+    assert await counts(world) == before
+    real = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert real.status_code == 201, real.text
+    assert [r["status"] for r in real.json()["rows"]] == ["created", "created"]
+    retry = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert (retry.status_code, retry.content) == (201, real.content)
+    assert retry.headers.get("idempotent-replayed") == "true"
+    again = await world.client.post("/api/v1/completions?dry_run=true", json=body, headers=headers)
+    assert again.status_code == 200 and "idempotent-replayed" not in again.headers
+
+
 async def test_the_same_key_with_another_body_is_422(world: World) -> None:
     headers = {**world.evaluator, "Idempotency-Key": "batch-2"}
     await world.client.post("/api/v1/completions", json={"items": [completion(1)]}, headers=headers)
