@@ -99,12 +99,19 @@ class CourseList(msgspec.Struct):
     offset: int
 
 
+class EarnedCertificateOut(msgspec.Struct):
+    number: str
+    kind: str
+    verification_code: str
+
+
 class RowOut(msgspec.Struct, omit_defaults=True):
     row: int
     status: str
     completion_id: int | None = None
     trainee_id: uuid.UUID | None = None
     ledger_index: int | None = None
+    certificates: list[EarnedCertificateOut] = []
 
 
 class BatchOut(msgspec.Struct):

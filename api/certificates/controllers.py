@@ -41,6 +41,7 @@ class CertificateList(msgspec.Struct):
     items: list[CertificateOut]
     limit: int
     offset: int
+    total: int  # how many match the filters in all (page on with offset)
 
 
 class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,11 +101,14 @@ class CertificateController(Controller):
         status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
+        trainee_id: Annotated[uuid.UUID | None, Parameter(description="only this trainee's certificates")] = None,
     ) -> CertificateList:
-        found = await reads.list_certificates(db_session, institution_id, course_code, status, limit, offset)
+        found, total = await reads.list_certificates(
+            db_session, institution_id, course_code, status, limit, offset, trainee_id
+        )
         base = runtime.settings.public_base_url
         awards = await reads.awards_of_certificates(db_session, found)
-        return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset)
+        return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset, total)
 
     @get("/{number:str}")
     async def read(

@@ -10,7 +10,7 @@ from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_dry, run_write
 from api.registration.csv_import import parse_completions_csv
-from api.schemas import BatchOut, RowOut
+from api.schemas import BatchOut, EarnedCertificateOut, RowOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
@@ -22,7 +22,17 @@ def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
         total=len(outcomes),
         created=sum(o.status == "created" for o in outcomes),
         unchanged=sum(o.status == "unchanged" for o in outcomes),
-        rows=[RowOut(o.row, o.status, o.completion_id, o.trainee_id, o.ledger_index) for o in outcomes],
+        rows=[
+            RowOut(
+                o.row,
+                o.status,
+                o.completion_id,
+                o.trainee_id,
+                o.ledger_index,
+                [EarnedCertificateOut(c.number, c.kind, c.verification_code) for c in o.certificates],
+            )
+            for o in outcomes
+        ],
     )
 
 

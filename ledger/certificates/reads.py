@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.certificates.tables import Certificate, DualAward
@@ -14,15 +14,27 @@ from ledger.registration.tables import Completion, Course
 
 
 async def list_certificates(
-    session: AsyncSession, institution_id: int, course_code: str | None, status: str | None, limit: int, offset: int
-) -> list[Certificate]:
+    session: AsyncSession,
+    institution_id: int,
+    course_code: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    trainee_id: uuid.UUID | None = None,
+) -> tuple[list[Certificate], int]:
+    """One page of the institution's certificates (by id), and how many match in all."""
     query = select(Certificate).where(Certificate.institution_id == institution_id)
     if course_code is not None:
         query = query.join(Course, Course.id == Certificate.course_id).where(Course.code == course_code)
     if status is not None:
         query = query.where(Certificate.status == status)
+    if trainee_id is not None:
+        query = query.join(Completion, Completion.id == Certificate.completion_id).where(
+            Completion.trainee_id == trainee_id
+        )
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
     result = await session.execute(query.order_by(Certificate.id).limit(limit).offset(offset))
-    return list(result.scalars())
+    return list(result.scalars()), int(total or 0)
 
 
 async def course_certificates(session: AsyncSession, institution_id: int, course_code: str) -> list[Certificate]:

@@ -272,3 +272,18 @@ async def graduation_numbers(
         list(numbers),
     )
     return {r["number"]: (r["course_id"], bytes(r["id_lookup"])) for r in rows}
+
+
+async def certificates_of_completions(
+    session: AsyncSession, completion_ids: list[int]
+) -> list[tuple[int, str, str, str]]:
+    """(completion, number, kind, verification code) of the current certificates of these completions (a reissued
+    one by its successor), in number order."""
+    if not completion_ids:
+        return []
+    rows = await (await driver(session)).fetch(
+        "SELECT completion_id, number, kind, verification_code FROM certificates"
+        " WHERE completion_id = ANY($1::bigint[]) AND status <> 'superseded' ORDER BY completion_id, number",
+        completion_ids,
+    )
+    return [(r["completion_id"], r["number"], r["kind"], r["verification_code"]) for r in rows]

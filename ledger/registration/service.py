@@ -38,6 +38,16 @@ class RowOutcome:
     completion_id: int | None
     trainee_id: uuid.UUID | None
     ledger_index: int | None = None
+    certificates: tuple[EarnedCertificate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EarnedCertificate:
+    """A certificate a registered row earned, as the school needs it back: what to print and how it is checked."""
+
+    number: str
+    kind: str
+    verification_code: str
 
 
 @dataclass(slots=True)
@@ -379,12 +389,23 @@ async def _write(
     ledger_index = {
         str(created[(row.course_id, row.trainee_id)]): idx for (_, row), idx in zip(new_rows, indices, strict=False)
     }
+    earned: dict[int, list[EarnedCertificate]] = {}
+    for c in issued:
+        earned.setdefault(c.completion_id, []).append(EarnedCertificate(c.number, c.kind, c.verification_code))
+    unchanged_ids = [existing[k].id for k in existing]
+    for completion_id, number, kind, code in await store.certificates_of_completions(session, unchanged_ids):
+        earned.setdefault(completion_id, []).append(EarnedCertificate(number, kind, code))
     outcomes = []
     for r, row in zip(rows, wanted, strict=True):
         key = (row.course_id, row.trainee_id)
         if key in created:
             cid = created[key]
-            outcomes.append(RowOutcome(r.index, "created", cid, row.trainee_id, ledger_index[str(cid)]))
+            outcomes.append(
+                RowOutcome(r.index, "created", cid, row.trainee_id, ledger_index[str(cid)], tuple(earned.get(cid, ())))
+            )
         else:
-            outcomes.append(RowOutcome(r.index, "unchanged", existing[key].id, row.trainee_id))
+            cid = existing[key].id
+            outcomes.append(
+                RowOutcome(r.index, "unchanged", cid, row.trainee_id, certificates=tuple(earned.get(cid, ())))
+            )
     return outcomes

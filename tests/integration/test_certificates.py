@@ -341,3 +341,32 @@ async def test_a_long_uyghur_name_still_fits_the_qr_code(world: World) -> None:
             certificate["verification_code"]
             in independent_verify(certificate["qr_text"].rsplit("/", 1)[1], jwks).values()
         )
+
+
+async def test_each_row_of_a_batch_answer_lists_the_certificates_it_earned(world: World) -> None:
+    first = await register(world, [completion(1), completion(2, passed=False)])
+    earned, failed = first["rows"]
+    assert sorted(c["kind"] for c in earned["certificates"]) == ["skill_level", "training"]
+    assert "certificates" not in failed or failed["certificates"] == []
+    listed = {c["number"]: c for c in await certificates(world)}
+    for c in earned["certificates"]:
+        assert listed[c["number"]]["verification_code"] == c["verification_code"]
+        assert listed[c["number"]]["kind"] == c["kind"]
+    again = await register(world, [completion(1)])  # unchanged: the same certificates come back
+    assert again["rows"][0]["status"] == "unchanged"
+    assert again["rows"][0]["certificates"] == earned["certificates"]
+
+
+async def test_the_certificate_list_filters_by_trainee_and_gives_a_total(world: World) -> None:
+    answer = await register(world, [completion(1), completion(2), completion(3)])
+    trainee = answer["rows"][1]["trainee_id"]
+    page = await world.client.get("/api/v1/certificates", params={"limit": "2"}, headers=world.evaluator)
+    assert page.status_code == 200, page.text
+    assert (len(page.json()["items"]), page.json()["total"]) == (2, 6)
+    rest = await world.client.get("/api/v1/certificates", params={"limit": "2", "offset": "4"}, headers=world.evaluator)
+    assert (len(rest.json()["items"]), rest.json()["total"]) == (2, 6)
+    own = await world.client.get("/api/v1/certificates", params={"trainee_id": trainee}, headers=world.evaluator)
+    assert own.json()["total"] == 2
+    assert {c["number"] for c in own.json()["items"]} == {c["number"] for c in answer["rows"][1]["certificates"]}
+    other = await world.client.get("/api/v1/certificates", params={"trainee_id": trainee}, headers=world.school)
+    assert (other.json()["items"], other.json()["total"]) == ([], 0)  # another institution sees none of them
