@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
+from api.certificates import export
 from api.certificates.pdfs import certificate_pdf, course_pdf
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_write
+from ledger import clock
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
 from ledger.certificates.tables import Certificate
-from ledger.errors import NotFound
+from ledger.errors import FieldError, InvalidInput, NotFound
+
+MAX_EXPORT = 100_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CertificateOut(msgspec.Struct):
@@ -109,6 +115,38 @@ class CertificateController(Controller):
         base = runtime.settings.public_base_url
         awards = await reads.awards_of_certificates(db_session, found)
         return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset, total)
+
+    @get("/export")
+    async def export(
+        self,
+        db_session: DbSession,
+        institution_id: OwnInstitution,
+        runtime: Shared,
+        course_code: str | None = None,
+        status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
+        trainee_id: uuid.UUID | None = None,
+        output: Annotated[Literal["csv", "xlsx"], QueryParameter(name="format")] = "xlsx",
+    ) -> Response:
+        """Every certificate matching the filters (up to 100,000) as a file to keep: XLSX (default) or CSV, with
+        Chinese headers and each certificate's verification address."""
+        found, total = await reads.list_certificates(
+            db_session, institution_id, course_code, status, MAX_EXPORT, 0, trainee_id
+        )
+        if total > MAX_EXPORT:
+            raise InvalidInput(
+                "too many certificates for one file",
+                errors=[FieldError("course_code", "too_many", f"超过 {MAX_EXPORT:,} 张证书，请按课程或状态分别导出")],
+            )
+        rows = export.certificate_rows(found, runtime.settings.public_base_url)
+        stem = "certificates_" + re.sub(r"[^A-Za-z0-9_-]", "_", course_code or "all") + f"_{clock.today():%Y-%m-%d}"
+        if output == "csv":
+            body, media = export.to_csv(rows), "text/csv; charset=utf-8"
+        else:
+            title = f"证书清单 {course_code or '全部课程'} · {total} 张 · 导出于 {clock.today():%Y-%m-%d}"
+            body, media = export.to_xlsx(rows, title), XLSX
+        return Response(
+            content=body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{output}"'}
+        )
 
     @get("/{number:str}")
     async def read(

@@ -370,3 +370,36 @@ async def test_the_certificate_list_filters_by_trainee_and_gives_a_total(world: 
     assert {c["number"] for c in own.json()["items"]} == {c["number"] for c in answer["rows"][1]["certificates"]}
     other = await world.client.get("/api/v1/certificates", params={"trainee_id": trainee}, headers=world.school)
     assert (other.json()["items"], other.json()["total"]) == ([], 0)  # another institution sees none of them
+
+
+async def test_the_certificate_list_exports_as_a_spreadsheet_to_keep(world: World) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    answer = await register(world, [completion(1), completion(2)])
+    response = await world.client.get(
+        "/api/v1/certificates/export", params={"course_code": "CG-2025-01"}, headers=world.evaluator
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="certificates_CG-2025-01_' in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet["A1"].value.startswith("证书清单 CG-2025-01 · 4 张")
+    assert [c.value for c in sheet[2]][:3] == ["证书编号", "证书类型", "姓名"]
+    assert sheet.freeze_panes == "A3"
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    earned = {c["number"]: c for row in answer["rows"] for c in row["certificates"]}
+    assert {r[0] for r in rows} == set(earned)
+    for r in rows:
+        assert isinstance(r[0], str) and r[7] == "有效"
+        assert r[11].endswith("/v/" + earned[r[0]]["verification_code"])
+    assert {r[1] for r in rows} == {"职业技能等级证书", "培训合格证书"}
+    assert "四级/中级工" in {r[5] for r in rows}
+    as_csv = await world.client.get("/api/v1/certificates/export", params={"format": "csv"}, headers=world.evaluator)
+    assert as_csv.content.startswith("\ufeff".encode())
+    table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert table[0][0] == "证书编号" and len(table) == 5
+    other = await world.client.get("/api/v1/certificates/export", headers=world.school)
+    assert len(list(load_workbook(io.BytesIO(other.content)).active.iter_rows(min_row=3))) == 0
