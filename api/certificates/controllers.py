@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from api.certificates import export
@@ -92,10 +94,30 @@ def certificate_out(certificate: Certificate, public_base: str, award_id: uuid.U
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateFilter:
+    course_code: str | None
+    status: str | None
+    trainee_id: uuid.UUID | None
+
+
+def certificate_filter(
+    course_code: str | None = None,
+    status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
+    trainee_id: Annotated[uuid.UUID | None, Parameter(description="only this trainee's certificates")] = None,
+) -> CertificateFilter:
+    """Which of the institution's certificates a list or an export is about."""
+    return CertificateFilter(course_code, status, trainee_id)
+
+
+Which = NamedDependency[CertificateFilter]
+
+
 class CertificateController(Controller):
     path = "/api/v1/certificates"
     tags = ["certificates"]
     guards = [institution_key]
+    dependencies = {"which": Provide(certificate_filter, sync_to_thread=False)}
 
     @get("/")
     async def index(
@@ -103,14 +125,12 @@ class CertificateController(Controller):
         db_session: DbSession,
         institution_id: OwnInstitution,
         runtime: Shared,
-        course_code: str | None = None,
-        status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
+        which: Which,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
-        trainee_id: Annotated[uuid.UUID | None, Parameter(description="only this trainee's certificates")] = None,
     ) -> CertificateList:
         found, total = await reads.list_certificates(
-            db_session, institution_id, course_code, status, limit, offset, trainee_id
+            db_session, institution_id, which.course_code, which.status, limit, offset, which.trainee_id
         )
         base = runtime.settings.public_base_url
         awards = await reads.awards_of_certificates(db_session, found)
@@ -122,16 +142,15 @@ class CertificateController(Controller):
         db_session: DbSession,
         institution_id: OwnInstitution,
         runtime: Shared,
-        course_code: str | None = None,
-        status: Literal["valid", "suspended", "revoked", "superseded"] | None = None,
-        trainee_id: uuid.UUID | None = None,
+        which: Which,
         output: Annotated[Literal["csv", "xlsx"], QueryParameter(name="format")] = "xlsx",
     ) -> Response:
         """Every certificate matching the filters (up to 100,000) as a file to keep: XLSX (default) or CSV, with
         Chinese headers and each certificate's verification address."""
         found, total = await reads.list_certificates(
-            db_session, institution_id, course_code, status, MAX_EXPORT, 0, trainee_id
+            db_session, institution_id, which.course_code, which.status, MAX_EXPORT, 0, which.trainee_id
         )
+        course_code = which.course_code
         if total > MAX_EXPORT:
             raise InvalidInput(
                 "too many certificates for one file",
