@@ -403,3 +403,8 @@ async def test_the_certificate_list_exports_as_a_spreadsheet_to_keep(world: Worl
     assert table[0][0] == "证书编号" and len(table) == 5
     other = await world.client.get("/api/v1/certificates/export", headers=world.school)
     assert len(list(load_workbook(io.BytesIO(other.content)).active.iter_rows(min_row=3))) == 0
+    odd = await world.client.get(  # a course code no course has, with a control character: an empty file, not a 500
+        "/api/v1/certificates/export", params={"course_code": "=A1\x01\x1f"}, headers=world.evaluator
+    )
+    assert odd.status_code == 200, odd.text
+    assert load_workbook(io.BytesIO(odd.content)).active["A1"].value.startswith("证书清单 =A1 · 0 张")
