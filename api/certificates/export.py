@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 
 from certificates.wording import TITLES
@@ -46,16 +47,15 @@ def to_csv(rows: list[list[object]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _cell(value: object) -> object:
+def _cell(value: object, illegal: re.Pattern[str]) -> object:
     """As a worksheet may hold it: formula-like text quoted, control characters (which XLSX cannot store) dropped."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     value = _safe(value)
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    return illegal.sub("", value) if isinstance(value, str) else value
 
 
 def to_xlsx(rows: list[list[object]], title: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -63,13 +63,13 @@ def to_xlsx(rows: list[list[object]], title: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "证书"
-    sheet.append([_cell(title)])
+    sheet.append([_cell(title, ILLEGAL_CHARACTERS_RE)])
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(list(HEADERS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([_cell(v, ILLEGAL_CHARACTERS_RE) for v in row])
         for cell in sheet[sheet.max_row]:
             if cell.column in (1, 11):  # numbers and codes stay text, never 6.5E+17
                 cell.number_format = "@"
