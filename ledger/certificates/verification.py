@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import itertools
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import asyncpg
@@ -16,12 +19,20 @@ from ledger.people.names import NameError_, mask_name, name_match_key, normalize
 from ledger.people.pii import PiiVault
 
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+CODE_LENGTH = 16
+# Characters people type for a base32 letter: 0 and 8 are not base32, so they can only mean O and B; 1 is not
+# base32 either but could mean I or L, both of which are, so each 1 gives two candidates and the registry decides.
+_UNAMBIGUOUS = str.maketrans({"0": "O", "8": "B"})
+_ONE_MEANS = ("I", "L")
+MAX_ONES = 4  # at most 2**4 = 16 candidates per typed code
+_SEPARATORS = re.compile(r"[\s\-_.·・—–‐]+")
 
 _VERIFY_SQL = """
 SELECT c.id, c.status, c.status_reason, c.status_effective_on, c.status_index, c.snapshot::text AS snapshot,
        s.verification_code AS successor_code
 FROM certificates c LEFT JOIN certificates s ON s.id = c.superseded_by_id
-WHERE c.verification_code = $1
+WHERE c.verification_code = ANY($1::text[])
+LIMIT 2
 """
 
 
@@ -40,17 +51,28 @@ class Verification:
         return mask_name(self.snapshot.holder_name)
 
 
-def canonical_code(code: str) -> str | None:
-    """Codes are case-insensitive on input; anything that cannot be a code is None (answered like unknown)."""
-    code = code.strip().upper()
-    return code if len(code) == 16 and set(code) <= _BASE32 else None
+def code_candidates(typed: str) -> list[str]:
+    """The verification codes a typed code can stand for, as printed (QGZG S3Q3 ILGE KLD4) or typed: full-width
+    characters, spaces, dashes and dots are ignored, case too; 0 is O and 8 is B; 1 is I or L. An empty list
+    where the text cannot be a code (answered like an unknown code)."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", typed)).upper().translate(_UNAMBIGUOUS)
+    if len(text) != CODE_LENGTH or not set(text) <= _BASE32 | {"1"} or text.count("1") > MAX_ONES:
+        return []
+    parts = text.split("1")
+    return [
+        "".join(part + letter for part, letter in zip(parts, (*choice, ""), strict=True))
+        for choice in itertools.product(_ONE_MEANS, repeat=len(parts) - 1)
+    ]
 
 
 async def verify(pool: asyncpg.Pool, code: str) -> Verification | None:
-    # a malformed code is looked up too (it matches nothing), so unknown codes all take the same time
-    row = await pool.fetchrow(_VERIFY_SQL, canonical_code(code) or "")
-    if row is None:
+    """The certificate a typed or scanned code names, or None. Where a typed 1 leaves two codes that both exist,
+    neither is guessed: None. A malformed code is looked up too (it matches nothing), so unknown codes all take
+    the same time."""
+    rows = await pool.fetch(_VERIFY_SQL, code_candidates(code) or [""])
+    if len(rows) != 1:
         return None
+    (row,) = rows
     return Verification(
         certificate_id=row["id"],
         status=row["status"],
@@ -64,21 +86,20 @@ async def verify(pool: asyncpg.Pool, code: str) -> Verification | None:
 
 async def holder_matches(pool: asyncpg.Pool, vault: PiiVault, code: str, name: str, id_number: str) -> bool:
     """Does this typed name and ID number belong to the certificate's holder? Unknown codes simply do not match."""
-    canonical = canonical_code(code)
+    candidates = code_candidates(code)
     try:
         typed_id = normalize_id_number(id_number)
         typed_name = name_match_key(normalize_name(name))
     except (IdNumberError, NameError_):
         return False
-    if canonical is None:
-        return False
-    row = await pool.fetchrow(
+    rows = await pool.fetch(
         "SELECT p.id_lookup, c.snapshot->>'holder_name' AS holder FROM certificates c "
-        "JOIN persons p ON p.id = c.person_id WHERE c.verification_code = $1",
-        canonical,
+        "JOIN persons p ON p.id = c.person_id WHERE c.verification_code = ANY($1::text[]) LIMIT 2",
+        candidates or [""],
     )
-    if row is None:
+    if len(rows) != 1:
         return False
+    (row,) = rows
     same_id = hmac.compare_digest(bytes(row["id_lookup"]), vault.lookup_hash("id_number", typed_id))
     return same_id and hmac.compare_digest(typed_name.encode(), name_match_key(row["holder"]).encode())
 
