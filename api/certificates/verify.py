@@ -28,7 +28,8 @@ from ledger.tenancy.signing_keys import active_key, published_keys
 class VerificationOut(msgspec.Struct):
     code: str
     status: str  # valid | suspended | revoked | superseded
-    status_reason: str | None
+    status_reason_code: str | None  # one of the fixed reason codes (docs/verification.md)
+    status_reason: str | None  # free text beside it
     status_effective_on: dt.date | None
     superseded_by: str | None
     kind: str
@@ -136,6 +137,7 @@ class VerifyApiController(Controller):
         return VerificationOut(
             code=s.verification_code,
             status=view.status,
+            status_reason_code=view.reason_code or None,
             status_reason=view.reason or None,
             status_effective_on=view.effective_on,
             superseded_by=view.successor_code,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock
 from ledger.certificates import issuance, repository
+from ledger.certificates.reasons import REASON_CODES
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import Certificate, CertificateStatusChange
 from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
@@ -46,21 +47,40 @@ def _effective(certificate: Certificate, effective_on: dt.date | None) -> dt.dat
     return day
 
 
+def _reason(reason_code: str, reason: str) -> tuple[str, str]:
+    """The reason as (code, free text): a code from the fixed list; `other` needs the text that says what."""
+    if reason_code not in REASON_CODES:
+        raise InvalidInput("bad reason", errors=[FieldError("reason_code", "unknown", "不是规定的原因代码")])
+    if reason_code == "other" and not reason.strip():
+        raise InvalidInput(
+            "a reason is required", errors=[FieldError("reason", "required", "原因为“其他”时请写明原因")]
+        )
+    return reason_code, reason.strip()
+
+
 async def change_status(
-    session: AsyncSession, institution_id: int, number: str, action: str, reason: str, effective_on: dt.date | None
+    session: AsyncSession,
+    institution_id: int,
+    number: str,
+    action: str,
+    reason_code: str,
+    reason: str,
+    effective_on: dt.date | None,
 ) -> Certificate:
     allowed, target = TRANSITIONS[action]
     certificate = await certificate_of(session, institution_id, number, lock=True)
     if certificate.status not in allowed:
         raise Conflict(f"a {certificate.status} certificate cannot be {PAST_TENSE[action]}")
-    if not reason.strip():
-        raise InvalidInput("a reason is required", errors=[FieldError("reason", "required", "give the reason")])
+    code, text = _reason(reason_code, reason)
     day = _effective(certificate, effective_on)
     certificate.status = target
-    certificate.status_reason = reason.strip()
+    certificate.status_reason = text
+    certificate.status_reason_code = code
     certificate.status_effective_on = day
     session.add(
-        CertificateStatusChange(certificate_id=certificate.id, status=target, reason=reason.strip(), effective_on=day)
+        CertificateStatusChange(
+            certificate_id=certificate.id, status=target, reason=text, reason_code=code, effective_on=day
+        )
     )
     journal = Journal(session)
     journal.record(
@@ -75,6 +95,7 @@ async def reissue(
     session: AsyncSession,
     institution_id: int,
     number: str,
+    reason_code: str,
     reason: str,
     corrected_name: str | None,
     sign: issuance.QrSigner,
@@ -89,8 +110,7 @@ async def reissue(
         raise RuleViolation("a graduation certificate is the school's own document; the school reissues it")
     if original.course_id is None or original.completion_id is None:
         raise RuleViolation("an imported legacy certificate is not reissued by the ledger")
-    if not reason.strip():
-        raise InvalidInput("a reason is required", errors=[FieldError("reason", "required", "give the reason")])
+    code, text = _reason(reason_code, reason)
     old = msgspec.convert(original.snapshot, CertificateSnapshot)
     name = old.holder_name
     if corrected_name is not None:
@@ -132,11 +152,16 @@ async def reissue(
     assert successor is not None
     original.status = "superseded"
     original.superseded_by_id = successor.id
-    original.status_reason = reason.strip()
+    original.status_reason = text
+    original.status_reason_code = code
     original.status_effective_on = clock.today()
     session.add(
         CertificateStatusChange(
-            certificate_id=original.id, status="superseded", reason=reason.strip(), effective_on=clock.today()
+            certificate_id=original.id,
+            status="superseded",
+            reason=text,
+            reason_code=code,
+            effective_on=clock.today(),
         )
     )
     journal = Journal(session)

@@ -28,7 +28,8 @@ MAX_ONES = 4  # at most 2**4 = 16 candidates per typed code
 _SEPARATORS = re.compile(r"[\s\-_.·・—–‐]+")
 
 _VERIFY_SQL = """
-SELECT c.id, c.status, c.status_reason, c.status_effective_on, c.status_index, c.snapshot::text AS snapshot,
+SELECT c.id, c.status, c.status_reason, c.status_reason_code, c.status_effective_on, c.status_index,
+       c.snapshot::text AS snapshot,
        s.verification_code AS successor_code
 FROM certificates c LEFT JOIN certificates s ON s.id = c.superseded_by_id
 WHERE c.verification_code = ANY($1::text[])
@@ -40,7 +41,8 @@ LIMIT 2
 class Verification:
     certificate_id: int
     status: str  # valid | suspended | revoked | superseded
-    reason: str
+    reason_code: str  # one of REASON_CODES, "" while valid and never changed
+    reason: str  # free text beside the code, as the institution wrote it
     effective_on: dt.date | None
     successor_code: str | None
     status_index: int
@@ -76,6 +78,7 @@ async def verify(pool: asyncpg.Pool, code: str) -> Verification | None:
     return Verification(
         certificate_id=row["id"],
         status=row["status"],
+        reason_code=row["status_reason_code"],
         reason=row["status_reason"],
         effective_on=row["status_effective_on"],
         successor_code=row["successor_code"],

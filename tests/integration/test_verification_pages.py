@@ -134,3 +134,33 @@ async def test_a_typed_one_that_could_be_either_of_two_codes_finds_neither(world
         await conn.close()
     assert (await world.client.get(f"/v/1{code[1:]}")).status_code == 404
     assert (await world.client.get(f"/v/{twin_i}")).status_code == 200
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_reason_from_the_fixed_list_reads_in_each_language_and_dates_stay_left_to_right(
+    world: World, lang: str
+) -> None:
+    from api.i18n import catalogue
+
+    certificate = await skill(world)
+    path = f"/api/v1/certificates/{certificate['number']}/revoke"
+    body = {"reason_code": "exam_misconduct", "reason": "2025年考评点抽查", "effective_on": "2025-06-01"}
+    revoked = await world.client.post(path, json=body, headers=world.evaluator)
+    assert revoked.status_code == 200 and revoked.json()["status_reason_code"] == "exam_misconduct"
+    page = (await world.client.get(f"/v/{certificate['verification_code']}?lang={lang}")).text
+    assert catalogue(lang)["reason.exam_misconduct"] in page
+    assert '<bdi dir="ltr">2025-06-01</bdi>' in page
+    assert f'<bdi dir="ltr">{certificate["number"]}</bdi>' in page
+    assert catalogue(lang)["level.4"] in page
+    answer = (await world.client.get(f"/api/v1/verify/{certificate['verification_code']}")).json()
+    assert (answer["status_reason_code"], answer["status_reason"]) == ("exam_misconduct", "2025年考评点抽查")
+
+
+async def test_a_reason_is_a_code_from_the_list_or_other_with_words(world: World) -> None:
+    certificate = await skill(world)
+    path = f"/api/v1/certificates/{certificate['number']}/suspend"
+    unknown = await world.client.post(path, json={"reason_code": "because"}, headers=world.evaluator)
+    bare_other = await world.client.post(path, json={"reason_code": "other"}, headers=world.evaluator)
+    assert unknown.status_code == bare_other.status_code == 422
+    text_only = await world.client.post(path, json={"reason": "核查中"}, headers=world.evaluator)
+    assert text_only.status_code == 200 and text_only.json()["status_reason_code"] == "other"
