@@ -54,7 +54,7 @@ def certificate_rows(view: Verification, lang: str) -> list[Row]:
     return [
         Row(t["field.holder"], view.masked_holder, data),
         Row(t["field.occupation"], snapshot.occupation_name, data),
-        Row(t["field.occupation"] + " · No.", snapshot.occupation_code, "ltr"),
+        Row(t["field.occupation_code"], snapshot.occupation_code, "ltr"),
         Row(t["field.work_type"], snapshot.work_type or "--", data),
         *([Row(t["field.level"], level)] if level else []),
         Row(t["field.number"], snapshot.number, "ltr"),
