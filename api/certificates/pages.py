@@ -18,6 +18,7 @@ from ledger.certificates.verification import Verification
 CERTIFICATE = "verification/certificate.html"
 UNKNOWN = "verification/unknown.html"
 HOME = "verification/home.html"
+CHECK = "verification/check.html"
 
 
 @dataclass(frozen=True, slots=True)

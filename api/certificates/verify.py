@@ -5,13 +5,11 @@ strictly."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 
 from api.certificates.pages import CERTIFICATE, HOME, UNKNOWN, certificate_context, page_context, unknown_context
@@ -47,16 +45,6 @@ class VerificationOut(msgspec.Struct):
     ledger: str
 
 
-class HolderCheckIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(max_length=64)]
-    name: Annotated[str, msgspec.Meta(max_length=64)]
-    id_number: Annotated[str, msgspec.Meta(max_length=64)]
-
-
-class HolderCheckOut(msgspec.Struct):
-    match: bool
-
-
 class Jwks(msgspec.Struct):
     keys: list[dict[str, str]]
 
@@ -66,7 +54,7 @@ async def _keys(runtime: Runtime) -> dict:
         return await published_keys(session, "certificate")
 
 
-def _page(template: str, context: dict[str, object], status: int = 200) -> Template:
+def html_page(template: str, context: dict[str, object], status: int = 200) -> Template:
     return Template(
         template,
         context=context,
@@ -84,7 +72,7 @@ class VerifyPageController(Controller):
     @get("/")
     async def home(self, lang: str | None = None) -> Template:
         """The verification home, the address a certificate prints: a box for the code as printed."""
-        return _page(HOME, page_context(language(lang), "/"))
+        return html_page(HOME, page_context(language(lang), "/"))
 
     @get("/v")
     async def typed(self, runtime: Shared, code: str = "", lang: str | None = None) -> Template | Redirect:
@@ -92,7 +80,7 @@ class VerifyPageController(Controller):
         chosen = language(lang)
         view = await verification.verify(runtime.pool, code[:64])
         if view is None:
-            return _page(UNKNOWN, unknown_context(chosen, "/"), 404)
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         return Redirect(f"/v/{view.snapshot.verification_code}?lang={chosen}", status_code=303)
 
     @get(["/v/{code:str}", "/V/{code:str}"])
@@ -100,9 +88,9 @@ class VerifyPageController(Controller):
         chosen = language(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(UNKNOWN, unknown_context(chosen, "/"), 404)
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         path = f"/v/{view.snapshot.verification_code}"
-        return _page(CERTIFICATE, certificate_context(view, chosen, path, None))
+        return html_page(CERTIFICATE, certificate_context(view, chosen, path, None))
 
     @get(["/V/{code:str}/{token:str}", "/v/{code:str}/{token:str}"])
     async def scanned(self, code: str, token: str, runtime: Shared, lang: str | None = None) -> Template:
@@ -111,7 +99,7 @@ class VerifyPageController(Controller):
         chosen = language(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(UNKNOWN, unknown_context(chosen, "/"), 404)
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         try:
             claims = verify_token(token.upper(), await _keys(runtime))
             token_ok = claims.code == view.snapshot.verification_code
@@ -119,7 +107,7 @@ class VerifyPageController(Controller):
             token_ok = False
         # the language links keep the token, so that switching language never turns invalid_qr into 有效
         path = f"/V/{view.snapshot.verification_code}/{quote(token, safe='')}"
-        return _page(CERTIFICATE, certificate_context(view, chosen, path, token_ok))
+        return html_page(CERTIFICATE, certificate_context(view, chosen, path, token_ok))
 
 
 class VerifyApiController(Controller):
@@ -176,19 +164,6 @@ class VerifyApiController(Controller):
         )
         runtime.status_list.keep(token)
         return token
-
-
-class HolderCheckController(Controller):
-    path = "/api/v1/verify/holder-check"
-    tags = ["public"]
-    opt = PUBLIC
-
-    @post("/", status_code=200)
-    async def check(self, data: JSONBody[HolderCheckIn], runtime: Shared) -> HolderCheckOut:
-        """Does this name and ID number belong to the certificate's holder? Answers only yes or no."""
-        return HolderCheckOut(
-            await verification.holder_matches(runtime.pool, runtime.vault, data.code, data.name, data.id_number)
-        )
 
 
 def rate_limited(settings_rate: int, store: str) -> list:

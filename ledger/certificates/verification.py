@@ -8,6 +8,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 import asyncpg
 import msgspec
@@ -87,24 +88,60 @@ async def verify(pool: asyncpg.Pool, code: str) -> Verification | None:
     )
 
 
-async def holder_matches(pool: asyncpg.Pool, vault: PiiVault, code: str, name: str, id_number: str) -> bool:
-    """Does this typed name and ID number belong to the certificate's holder? Unknown codes simply do not match."""
-    candidates = code_candidates(code)
+HolderAnswer = Literal["match", "no_match", "refused"]
+
+# One failed attempt more, unless the certificate's budget for the window is spent: the times of the failures
+# inside the window are kept (older ones drop out), and this attempt's time is appended only while fewer than
+# `budget` remain. The row lock of ON CONFLICT serialises concurrent attempts on one certificate. The attempt is
+# counted before the answer is known and taken back if it matches, so that no race can test more than the budget.
+_RESERVE_SQL = """
+INSERT INTO holder_check_budgets AS b (certificate_id, failures) VALUES ($1, ARRAY[now()])
+ON CONFLICT (certificate_id) DO UPDATE SET failures = (
+    SELECT CASE WHEN count(*) < $2 THEN coalesce(array_agg(f ORDER BY f), '{}') || now()
+                ELSE array_agg(f ORDER BY f) END
+    FROM unnest(b.failures) AS f WHERE f > now() - $3::interval)
+RETURNING failures[cardinality(failures)] = now() AS reserved, now() AS at
+"""
+_RELEASE_SQL = "UPDATE holder_check_budgets SET failures = array_remove(failures, $2) WHERE certificate_id = $1"
+
+
+async def check_holder(
+    pool: asyncpg.Pool,
+    vault: PiiVault,
+    code: str,
+    name: str,
+    id_number: str,
+    *,
+    budget: int,
+    window: dt.timedelta,
+) -> HolderAnswer:
+    """Do this typed name and ID number belong to the certificate's holder? Only yes (`match`) or no
+    (`no_match`), never which of the two was wrong; unknown codes and malformed input simply do not match.
+    `refused` once the certificate has had `budget` failed attempts within `window`, whoever made them, so that
+    the check cannot be used to guess the masked digits of an ID number (docs/verification.md has the figures)."""
     try:
         typed_id = normalize_id_number(id_number)
         typed_name = name_match_key(normalize_name(name))
     except (IdNumberError, NameError_):
-        return False
+        return "no_match"
     rows = await pool.fetch(
-        "SELECT p.id_lookup, c.snapshot->>'holder_name' AS holder FROM certificates c "
+        "SELECT c.id, p.id_lookup, c.snapshot->>'holder_name' AS holder FROM certificates c "
         "JOIN persons p ON p.id = c.person_id WHERE c.verification_code = ANY($1::text[]) LIMIT 2",
-        candidates or [""],
+        code_candidates(code) or [""],
     )
     if len(rows) != 1:
-        return False
+        return "no_match"
     (row,) = rows
+    reservation = await pool.fetchrow(_RESERVE_SQL, row["id"], budget, window)
+    assert reservation is not None
+    if not reservation["reserved"]:
+        return "refused"
     same_id = hmac.compare_digest(bytes(row["id_lookup"]), vault.lookup_hash("id_number", typed_id))
-    return same_id and hmac.compare_digest(typed_name.encode(), name_match_key(row["holder"]).encode())
+    same_name = hmac.compare_digest(typed_name.encode(), name_match_key(row["holder"]).encode())
+    if not (same_id and same_name):
+        return "no_match"
+    await pool.execute(_RELEASE_SQL, row["id"], reservation["at"])
+    return "match"
 
 
 async def status_bits(pool: asyncpg.Pool) -> bytes:
