@@ -207,8 +207,10 @@ class CertificateController(Controller):
     async def pdf(
         self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Response[bytes]:
-        """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download."""
+        """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download.
+        Only a valid certificate is printed: a revoked, suspended or superseded one is refused (409)."""
         certificate = await certificate_status.certificate_of(db_session, institution_id, number)
+        certificate_status.require_printable(certificate)
         pdf = await certificate_pdf(db_session, certificate, runtime.pdf_signer)
         return Response(
             pdf,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock
 from ledger.certificates import issuance, repository
 from ledger.certificates.reasons import REASON_CODES
 from ledger.certificates.snapshot import CertificateSnapshot
-from ledger.certificates.tables import Certificate, CertificateStatusChange
+from ledger.certificates.tables import Certificate, CertificateStatusChange, DualAward
 from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
 from ledger.journal import Journal
 from ledger.people.names import NameError_, normalize_name
@@ -33,6 +34,22 @@ async def certificate_of(session: AsyncSession, institution_id: int, number: str
     if found is None:
         raise NotFound(f"no certificate {number!r}")
     return found
+
+
+_STATUS_ZH = {"revoked": "已撤销", "suspended": "已暂停", "superseded": "已被补发替代"}
+
+
+def require_printable(certificate: Certificate) -> None:
+    """A certificate that is not valid is not printed: a PDF carries no date and would outlive the status (the
+    verification page is where a status is read). Conflict names the status, its date and the successor's way."""
+    if certificate.status == "valid":
+        return
+    since = certificate.status_effective_on.isoformat() if certificate.status_effective_on else ""
+    advice = "请下载补发后的现行证书" if certificate.status == "superseded" else "状态以查验页为准"
+    raise Conflict(
+        f"证书{_STATUS_ZH[certificate.status]}（{since}起），不提供 PDF；{advice}。"
+        f" The certificate is {certificate.status} since {since}; no PDF is served."
+    )
 
 
 def _effective(certificate: Certificate, effective_on: dt.date | None) -> dt.date:
@@ -102,8 +119,59 @@ async def reissue(
     public_base: str,
 ) -> Certificate:
     """补发/更正: a successor with a new number and code, the original award date, and the corrected name; the
-    original becomes 已被补发替代 and points at it. The pair counts once in every statistic."""
+    original becomes 已被补发替代 and points at it. The pair counts once in every statistic. A name correction
+    corrects the other certificate of the same dual award too (when it stands and still bears the old name), so
+    that the holder's two certificates never disagree on the name."""
     original = await certificate_of(session, institution_id, number, lock=True)
+    successor = await _reissue(session, original, reason_code, reason, corrected_name, sign, public_base)
+    if corrected_name is not None:
+        partner = await _award_partner(session, original)
+        if (
+            partner is not None
+            and partner.status == "valid"
+            and partner.snapshot["holder_name"] != successor.snapshot["holder_name"]
+        ):
+            await _reissue(session, partner, reason_code, reason, corrected_name, sign, public_base)
+    return successor
+
+
+async def _award_partner(session: AsyncSession, certificate: Certificate) -> Certificate | None:
+    """The certificate that stands today for the other half of this certificate's dual award, locked."""
+    first = certificate
+    while first.supersedes_id is not None:
+        previous = await session.get(Certificate, first.supersedes_id)
+        assert previous is not None
+        first = previous
+    award = (
+        await session.execute(
+            select(DualAward).where(
+                (DualAward.companion_certificate_id == first.id) | (DualAward.skill_certificate_id == first.id)
+            )
+        )
+    ).scalar_one_or_none()
+    if award is None:
+        return None
+    other_id = (
+        award.skill_certificate_id if award.companion_certificate_id == first.id else award.companion_certificate_id
+    )
+    while True:
+        other = await session.get(Certificate, other_id, with_for_update=True)
+        assert other is not None
+        if other.superseded_by_id is None:
+            return other
+        other_id = other.superseded_by_id
+
+
+async def _reissue(
+    session: AsyncSession,
+    original: Certificate,
+    reason_code: str,
+    reason: str,
+    corrected_name: str | None,
+    sign: issuance.QrSigner,
+    public_base: str,
+) -> Certificate:
+    institution_id = original.institution_id
     if original.status != "valid":
         raise Conflict(f"a {original.status} certificate cannot be reissued")
     if original.kind == "graduation":
@@ -182,4 +250,4 @@ async def reissue(
     return successor
 
 
-__all__ = ["TRANSITIONS", "certificate_of", "change_status", "reissue"]
+__all__ = ["TRANSITIONS", "certificate_of", "change_status", "reissue", "require_printable"]

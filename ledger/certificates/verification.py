@@ -13,6 +13,7 @@ from typing import Literal
 import asyncpg
 import msgspec
 
+from ledger.certificates.issuance import token_name
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import STATUS_LIST_BITS
 from ledger.people.identity import IdNumberError, normalize_id_number
@@ -51,7 +52,8 @@ class Verification:
 
     @property
     def masked_holder(self) -> str:
-        return mask_name(self.snapshot.holder_name)
+        """The masked name exactly as the certificate's QR token carries it, so that the page and a scan agree."""
+        return token_name(mask_name(self.snapshot.holder_name))
 
 
 def code_candidates(typed: str) -> list[str]:
