@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import msgspec
 from sqlalchemy import select
@@ -123,7 +124,8 @@ async def reissue(
     corrects the other certificate of the same dual award too (when it stands and still bears the old name), so
     that the holder's two certificates never disagree on the name."""
     original = await certificate_of(session, institution_id, number, lock=True)
-    successor = await _reissue(session, original, reason_code, reason, corrected_name, sign, public_base)
+    ask = _Reissue(reason_code, reason, corrected_name, sign, public_base)
+    successor = await _reissue(session, original, ask)
     if corrected_name is not None:
         partner = await _award_partner(session, original)
         if (
@@ -131,7 +133,7 @@ async def reissue(
             and partner.status == "valid"
             and partner.snapshot["holder_name"] != successor.snapshot["holder_name"]
         ):
-            await _reissue(session, partner, reason_code, reason, corrected_name, sign, public_base)
+            await _reissue(session, partner, ask)
     return successor
 
 
@@ -162,15 +164,18 @@ async def _award_partner(session: AsyncSession, certificate: Certificate) -> Cer
         other_id = other.superseded_by_id
 
 
-async def _reissue(
-    session: AsyncSession,
-    original: Certificate,
-    reason_code: str,
-    reason: str,
-    corrected_name: str | None,
-    sign: issuance.QrSigner,
-    public_base: str,
-) -> Certificate:
+@dataclass(frozen=True, slots=True)
+class _Reissue:
+    reason_code: str
+    reason: str
+    corrected_name: str | None
+    sign: issuance.QrSigner
+    public_base: str
+
+
+async def _reissue(session: AsyncSession, original: Certificate, ask: _Reissue) -> Certificate:
+    reason_code, reason, corrected_name = ask.reason_code, ask.reason, ask.corrected_name
+    sign, public_base = ask.sign, ask.public_base
     institution_id = original.institution_id
     if original.status != "valid":
         raise Conflict(f"a {original.status} certificate cannot be reissued")
