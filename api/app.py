@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
 from api.certificates.holder import HolderCheckController
+from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
 from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
@@ -117,7 +118,7 @@ def create_app(settings: WebSettings) -> Litestar:
             dashboard_router(settings),
             Router(
                 "/",
-                route_handlers=[VerifyPageController, VerifyApiController],
+                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],
                 middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
             ),
             Router(

@@ -164,3 +164,18 @@ async def test_a_reason_is_a_code_from_the_list_or_other_with_words(world: World
     assert unknown.status_code == bare_other.status_code == 422
     text_only = await world.client.post(path, json={"reason": "核查中"}, headers=world.evaluator)
     assert text_only.status_code == 200 and text_only.json()["status_reason_code"] == "other"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_ledger_proof_is_a_page(world: World, lang: str) -> None:
+    from api.i18n import catalogue
+
+    certificate = await skill(world)
+    assert (await world.client.post("/api/v1/ledger/checkpoints", headers=world.admin)).status_code == 201
+    page = await world.client.get(f"/v/{certificate['verification_code']}/ledger?lang={lang}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'data-status="ledger_ok"' in page.text and catalogue(lang)["ledger.ok"] in page.text
+    assert 'data-included="True"' in page.text and 'data-included="False"' not in page.text
+    assert f"/api/v1/ledger/certificates/{certificate['verification_code']}" in page.text
+    assert language_links(page.text) == set(LANGS)
+    assert (await world.client.get(f"/v/AAAAAAAAAAAAAAAA/ledger?lang={lang}")).status_code == 404
