@@ -8,7 +8,6 @@ never be written. `Chunk.locate` words the service's errors (whose `row` is the 
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import pathlib
 import re
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import ledger.registration.sheets.values as values
+from ledger import clock
 from ledger.commands import AssessmentIn, CompletionIn, TraineeIn
 from ledger.errors import FieldError, InvalidInput
 from ledger.registration.sheets.header import HEADER_SCAN_ROWS, Header, SheetWarning, find_header
@@ -25,7 +25,6 @@ from ledger.registration.sheets.source import Format, RowSource, Source, detect_
 from ledger.registration.sheets.values import Cell, CellError
 
 T = TypeVar("T")
-_PLACEHOLDER_DATE = dt.date(2000, 1, 1)
 _FIRST_ROW = re.compile(r"row (\d+)")
 _DAMAGE_ORDER = ("numeric", "scientific", "zeroed")
 
@@ -165,6 +164,7 @@ class Sheet:
         if all(values.text(cell(c.field)) == "" for c in header.columns if c.field != "course_code"):
             return False  # blank, or only the course code a per-course template fills in
         bad: set[str] = set()
+        stand_in_date = clock.today()  # passes the service's date checks, so the rest of the row is checked
 
         def problem(field_name: str, code: str) -> None:
             title = header.title(field_name)
@@ -197,7 +197,7 @@ class Sheet:
         gender = read("trainee.gender", values.gender, None)
         domicile = read("trainee.domicile_region", values.text, "") or None
         phone = read("trainee.phone", values.phone, "") or None
-        completed_on = read("completed_on", values.date, _PLACEHOLDER_DATE, required=True)
+        completed_on = read("completed_on", values.date, stand_in_date, required=True)
         hours = read("hours", values.hours, 0, required=True)
         passed = read("passed", values.passed, False, required=True)
         level = read("assessment.level", values.level, None)

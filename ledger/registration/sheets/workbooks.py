@@ -11,6 +11,7 @@ from typing import Literal
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as WorkbookCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -91,7 +92,7 @@ def error_workbook(sheet: Sheet, chunk: Chunk, errors: Iterable[FieldError], lan
             notes.append(damage.message)
         for position, texts in marks.items():
             cell = cells[position]
-            if not isinstance(cell, WriteOnlyCell):
+            if not isinstance(cell, WorkbookCell):
                 cell = cells[position] = WriteOnlyCell(ws, None)
             cell.fill = BAD_FILL
             cell.comment = Comment("\n".join(texts), AUTHOR, width=320, height=120)
