@@ -27,8 +27,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "malformed": ("无法读取文件：{detail}", "the file cannot be read: {detail}"),
     "encoding": ("文件既不是 UTF-8 也不是 GB18030（GBK）编码，请另存为“CSV UTF-8”或 Excel 工作簿",
                  "the file is neither UTF-8 nor GB18030 (GBK): save it as CSV UTF-8 or as an Excel workbook"),
-    "unsupported_format": ("不支持的文件类型：请上传 Excel 工作簿（.xlsx、.xls）或 CSV 文件",
-                           "unsupported file type: upload an Excel workbook (.xlsx, .xls) or a CSV file"),
     "empty": ("文件是空的", "the file is empty"),
     "no_header": ("在前 {rows} 行中找不到表头（至少要有“姓名”“身份证号码”等列标题）",
                   "no header row in the first {rows} rows (column titles such as 姓名 / name, 身份证号码 / id_number)"),
