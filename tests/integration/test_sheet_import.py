@@ -93,9 +93,24 @@ async def test_a_browser_or_postman_multipart_upload_is_read(world: World) -> No
 
 
 async def test_a_multipart_request_without_a_file_is_a_clear_error(world: World) -> None:
-    response = await world.client.post(IMPORT, data={"note": "x"}, files={}, headers=world.evaluator)
+    response = await world.client.post(IMPORT, files={"note": (None, "x")}, headers=world.evaluator)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["code"] in ("required", "empty", "no_header")
+    assert response.json()["errors"][0] == {"field": "file", "code": "required", "message": "请以 file 字段上传文件"}
+
+
+async def test_a_clean_sheet_with_only_domain_errors_or_a_conflict_names_sheet_rows(world: World) -> None:
+    rows = quirky_rows(3)
+    rows[2][1] = "NO-SUCH-COURSE"
+    status, problem = await post_sheet(world, quirky_xlsx(rows), "?dry_run=true")
+    assert status == 422
+    assert [(e["row"], e["column"], e["code"]) for e in problem["errors"]] == [(6, "课程编码", "unknown_course")]
+    status, _ = await post_sheet(world, quirky_xlsx(quirky_rows(2)))
+    assert status == 201
+    changed = quirky_rows(2)
+    changed[1][7] = 100.0  # other hours for an already registered completion
+    status, problem = await post_sheet(world, quirky_xlsx(changed))
+    assert status == 409
+    assert [(e["row"], e["code"]) for e in problem["errors"]] == [(5, "completion_exists")]
 
 
 async def test_excel_csv_in_gb18030_with_tabs_crlf_title_and_empty_columns(world: World) -> None:
