@@ -58,6 +58,7 @@ class CompletionController(Controller):
         items: list[CompletionIn],
         dry_run: bool,
         sheet: Chunk | None = None,
+        content: bytes | None = None,
     ) -> Response:
 
         async def work() -> BatchOut:
@@ -70,7 +71,7 @@ class CompletionController(Controller):
 
         if dry_run:
             return await run_dry(db_session, work)
-        return await run_write(request, db_session, principal, work)
+        return await run_write(request, db_session, principal, work, content=content)
 
     @post("/", status_code=201)
     async def create(
@@ -106,7 +107,7 @@ class CompletionController(Controller):
         answer (the first 200, with `total_errors` and a count per code). POST /import/errors returns the sheet
         with its errors marked. docs/import.md lists every header and value the reader accepts."""
         chosen = clerk_lang(request, lang)
-        _, whole = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
+        _, whole, raw = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
         if not whole.ok:
             try:
                 rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
@@ -116,7 +117,7 @@ class CompletionController(Controller):
                 raise rejected
         try:
             return await self._register(
-                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole
+                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
             )
         except (InvalidInput, Conflict) as exc:
             raise located(whole, exc, chosen) from exc

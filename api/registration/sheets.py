@@ -59,10 +59,11 @@ async def upload(request: Request, lang: Lang) -> tuple[bytes, str | None, str |
     return await chosen.read(), chosen.filename, chosen.content_type
 
 
-async def read_upload(request: Request, lang: Lang, max_rows: int) -> tuple[Sheet, Chunk]:
+async def read_upload(request: Request, lang: Lang, max_rows: int) -> tuple[Sheet, Chunk, bytes]:
+    """The sheet, all its rows, and the file's bytes."""
     raw, filename, content_type = await upload(request, lang)
     sheet = open_sheet(raw, filename, content_type, lang=lang)
-    return sheet, sheet.whole(max_rows)
+    return sheet, sheet.whole(max_rows), raw
 
 
 async def check_sheet(
@@ -139,7 +140,7 @@ class SheetController(Controller):
         """The uploaded sheet back as .xlsx with every error marked (a dry run: nothing is written): bad cells
         filled and commented, a 错误说明 column; fix it in Excel and upload it again. `X-Total-Errors` counts them."""
         chosen = clerk_lang(request, lang)
-        sheet, whole = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
+        sheet, whole, _ = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
         try:
             rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
         finally:

@@ -329,6 +329,13 @@ async def test_a_dry_run_then_the_real_import_with_the_same_idempotency_key(worl
     assert status == 200 and body["dry_run"], body
     status, body = await post_sheet(world, data, "", **key)
     assert status == 201 and body["created"] == 2, body
+    # retries of the same file as form uploads (httpx, like curl, draws a new multipart boundary each time)
+    for _ in range(2):
+        response = await world.client.post(
+            IMPORT, files={"file": ("名单.xlsx", data, XLSX)}, headers={**world.evaluator, **key}
+        )
+        assert response.status_code == 201, response.text
+        assert response.headers["idempotent-replayed"] == "true"
 
 
 async def test_files_that_are_not_sheets_are_refused_clearly(world: World) -> None:
