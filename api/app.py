@@ -27,6 +27,7 @@ from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
+from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
@@ -109,6 +110,7 @@ def create_app(settings: WebSettings) -> Litestar:
             BureauKeyController,
             CourseController,
             CompletionController,
+            SheetController,
             TraineeController,
             LedgerController,
             CertificateLedgerController,
