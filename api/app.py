@@ -20,12 +20,14 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.home import HomeController
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.trainees import TraineeController
+from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
@@ -114,6 +116,8 @@ def create_app(settings: WebSettings) -> Litestar:
             CourseCertificatesController,
             AwardController,
             dashboard_router(settings),
+            school_router(settings),
+            HomeController,
             Router(
                 "/",
                 route_handlers=[VerifyPageController, VerifyApiController],

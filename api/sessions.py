@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, Router
+from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.base import SessionMiddleware
@@ -30,7 +31,8 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.guards import KeyGuard
+from api.deps import DbSession
+from api.guards import PUBLIC, KeyGuard
 from api.settings import WebSettings
 from ledger.tenancy.service import Principal, principal_by_id, principal_for
 
@@ -158,7 +160,32 @@ class SignedArea:
             return None, 403
         return principal, 200
 
-    @staticmethod
-    def start(request: Request, principal: Principal) -> None:
-        """Start a session that remembers the key's id and the time, never the key."""
-        request.set_session({"key_id": principal.key_id, "since": int(time.time())})
+    def sign_in_routes(
+        self, template: str, context: Callable[[str | None], dict[str, object]], wrong_kind: str
+    ) -> list[HTTPRouteHandler]:
+        """The area's sign-in form (`template`, filled by `context(error)`), its answer, and the way out."""
+        area = self
+
+        @get("/login", opt=PUBLIC)
+        async def sign_in_form(request: Request, db_session: DbSession) -> Response:
+            if await area.signed_in(request, db_session) is not None:
+                return see(area.path)
+            return html(template, context(None))
+
+        @post("/login", status_code=303, opt=PUBLIC)
+        async def sign_in(request: Request, db_session: DbSession, data: SignInForm) -> Response:
+            """Check the key (of the area's kinds only) and start a session that remembers the key's id and the
+            time, never the key."""
+            principal, status = await area.check_key(db_session, data.key)
+            if principal is None:
+                message = "密钥无效或已停用，请核对后重试。" if status == 401 else wrong_kind
+                return html(template, context(message), status)
+            request.set_session({"key_id": principal.key_id, "since": int(time.time())})
+            return see(area.path)
+
+        @post("/logout", status_code=303, opt=PUBLIC)
+        async def sign_out(request: Request) -> Response:
+            request.clear_session()
+            return see(area.login)
+
+        return [sign_in_form, sign_in, sign_out]

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
 from api.certificates import export
@@ -157,7 +157,7 @@ class CertificateController(Controller):
         institution_id: OwnInstitution,
         runtime: Shared,
         which: Which,
-        output: Annotated[Literal["csv", "xlsx"], QueryParameter(name="format")] = "xlsx",
+        output: export.Format = "xlsx",
     ) -> Response:
         """Every certificate matching the filters (up to 100,000) as a file to keep: XLSX (default) or CSV, with
         Chinese headers and each certificate's verification address."""

@@ -8,9 +8,10 @@ import io
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Annotated, Literal, Protocol
 
 from litestar import Response
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates.wording import TITLES
@@ -20,6 +21,7 @@ from ledger.certificates.tables import Certificate
 from ledger.errors import FieldError, InvalidInput
 from ledger.reference.levels import SkillLevel
 
+Format = Annotated[Literal["csv", "xlsx"], QueryParameter(name="format", description="xlsx (default) or csv")]
 MAX_EXPORT = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Request, Response, Router, get
 from litestar.params import Parameter
 
 from api.deps import Caller, DbSession, HomeRegion
-from api.guards import PUBLIC
-from api.sessions import SignedArea, SignInForm, SignInRequired, html, see
+from api.sessions import SignedArea, SignInRequired, html
 from api.settings import WebSettings
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
@@ -39,7 +38,9 @@ signed_in_bureau = DASHBOARD.guard()
 
 
 def dashboard_router(settings: WebSettings) -> Router:
-    return DASHBOARD.router(settings, [DashboardController])
+    return DASHBOARD.router(
+        settings, [*DASHBOARD.sign_in_routes(LOGIN, login_context, NOT_A_BUREAU), DashboardController]
+    )
 
 
 def _who(principal: Principal, book: RegionBook) -> str:
@@ -87,27 +88,6 @@ class DashboardController(Controller):
             return html(PROBLEM, problem_context(query, choices, home_region, who, message), status)
         choices = region_choices(book, home_region, dash.region_code)
         return html(PAGE, dashboard_context(dash, choices=choices, who=who, generated_at=clock.now()))
-
-    @get("/login", opt=PUBLIC)
-    async def sign_in_form(self, request: Request, db_session: DbSession) -> Response:
-        if await DASHBOARD.signed_in(request, db_session) is not None:
-            return see("/dashboard")
-        return html(LOGIN, login_context())
-
-    @post("/login", status_code=303, opt=PUBLIC)
-    async def sign_in(self, request: Request, db_session: DbSession, data: SignInForm) -> Response:
-        """Check the key (bureau or admin only) and start a session that remembers the key's id."""
-        principal, status = await DASHBOARD.check_key(db_session, data.key)
-        if principal is None:
-            message = "密钥无效或已停用，请核对后重试。" if status == 401 else NOT_A_BUREAU
-            return html(LOGIN, login_context(message), status)
-        DASHBOARD.start(request, principal)
-        return see("/dashboard")
-
-    @post("/logout", status_code=303, opt=PUBLIC)
-    async def sign_out(self, request: Request) -> Response:
-        request.clear_session()
-        return see("/dashboard/login")
 
     @get("/export/{name:str}", guards=[signed_in_bureau])
     async def export(

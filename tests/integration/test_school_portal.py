@@ -1,0 +1,257 @@
+"""The school portal: sign-in with an institution key, its cookie session and CSRF, courses, certificates and their
+status actions, downloads (one PDF, a zip of single PDFs, the export), and the front page."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from tests.factories import completion
+from tests.integration.conftest import World
+from tests.integration.test_certificates import register
+from tests.integration.test_dashboard import csrf_of, revoke, secret_of
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.https]
+
+NEW_COURSE = {
+    "code": "HG-2025-07",
+    "name": "焊工（四级）培训",
+    "occupation_code": "6-18-01-01",
+    "starts_on": "2025-07-01",
+    "ends_on": "2025-08-30",
+    "hours": "120",
+    "outcome": "skill_level",
+    "target_level": "4",
+    "dual_rule": "none",
+    "work_type": "",
+}
+
+
+async def sign_in(client: AsyncTestClient, key: str):
+    form = await client.get("/school/login")
+    assert form.status_code == 200
+    return await client.post("/school/login", data={"key": key, "_csrf_token": csrf_of(form.text)})
+
+
+async def page(client: AsyncTestClient, path: str, status: int = 200) -> str:
+    response = await client.get(path)
+    assert response.status_code == status, (path, response.status_code, response.text[:500])
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+async def post_form(client: AsyncTestClient, path: str, form_page: str, data: dict, **extra: object):
+    token = csrf_of(await page(client, form_page))
+    return await client.post(path, data={**data, "_csrf_token": token}, **extra)  # type: ignore[arg-type]
+
+
+def why(html: str, field: str) -> str:
+    match = re.search(rf'id="why-{field}" role="alert">([^<]*)<', html)
+    return match.group(1) if match else ""
+
+
+async def test_a_school_signs_in_and_out(world: World) -> None:
+    client = world.client
+    assert (await client.get("/school")).headers["location"] == "/school/login", "strangers are sent to sign in"
+    response = await sign_in(client, secret_of(world.evaluator))
+    assert response.status_code == 303 and response.headers["location"] == "/school"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ledger_school="))
+    assert "HttpOnly" in cookie and "Secure" in cookie and "Path=/school" in cookie
+    assert "samesite=lax" in cookie.lower()
+    assert "ldg_" not in cookie, "the key itself is never in the cookie"
+
+    overview = await page(client, "/school")
+    assert "乌鲁木齐市职业技能鉴定中心" in overview and "CG-2025-01" in overview and "退出" in overview
+    assert "default-src 'none'" in (await client.get("/school")).headers["content-security-policy"]
+    assert "<script" not in overview
+
+    out = await client.post("/school/logout", data={"_csrf_token": csrf_of(overview)})
+    assert out.status_code == 303 and out.headers["location"] == "/school/login"
+    assert (await client.get("/school")).status_code == 303
+
+
+@pytest.mark.parametrize(("who", "status", "message"), [("bureau", 403, "机构密钥"), ("unknown", 401, "密钥无效")])
+async def test_only_institution_keys_sign_in(world: World, who: str, status: int, message: str) -> None:
+    key = secret_of(world.bureau) if who == "bureau" else "ldg_inst_" + "a" * 32
+    response = await sign_in(world.client, key)
+    assert response.status_code == status and message in response.text
+    assert (await world.client.get("/school")).status_code == 303
+
+
+async def test_a_form_without_its_csrf_token_is_refused_with_a_page(world: World) -> None:
+    client = world.client
+    await client.get("/school/login")
+    refused = await client.post("/school/login", data={"key": secret_of(world.school)})
+    assert refused.status_code == 403 and "页面已过期" in refused.text
+    assert refused.headers["content-type"].startswith("text/html"), "a page, not JSON"
+    assert (await client.get("/school")).status_code == 303, "not signed in"
+
+    assert (await sign_in(client, secret_of(world.school))).status_code == 303
+    forged = await client.post("/school/courses", data={**NEW_COURSE, "_csrf_token": "0" * 64})
+    assert forged.status_code == 403
+    assert "HG-2025-07" not in await page(client, "/school/courses"), "the forged form created nothing"
+    assert (await client.post("/school/logout", data={})).status_code == 403
+    assert (await client.get("/school")).status_code == 200, "still signed in"
+
+
+async def test_a_revoked_key_ends_its_session(world: World) -> None:
+    assert (await sign_in(world.client, secret_of(world.school))).status_code == 303
+    assert (await world.client.get("/school")).status_code == 200
+    await revoke(world, world.school)
+    response = await world.client.get("/school/courses")
+    assert response.status_code == 303 and response.headers["location"] == "/school/login"
+
+
+async def test_a_course_is_created_from_the_form(world: World) -> None:
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    data = {**NEW_COURSE, "mode_tags": ["order", "project"]}
+    response = await post_form(client, "/school/courses", "/school/courses/new", data)
+    assert response.status_code == 303 and response.headers["location"] == "/school/courses/HG-2025-07"
+    shown = await page(client, "/school/courses/HG-2025-07")
+    assert "焊工（四级）培训" in shown and "四级/中级工" in shown and "订单式培训、项目制培训" in shown
+    api = await client.get("/api/v1/courses/HG-2025-07", headers=world.evaluator)
+    assert api.json()["mode_tags"] == ["order", "project"] and api.json()["hours"] == 120
+
+    again = await post_form(client, "/school/courses", "/school/courses/new", data)
+    assert again.status_code == 422 and why(again.text, "code") == "本机构已有该课程代码。"
+
+
+async def test_a_refused_course_says_why_next_to_the_field(world: World) -> None:
+    """A skill-level course at a school that is not a filed evaluator: the 422's reason in Chinese, by the field."""
+    client = world.client
+    await sign_in(client, secret_of(world.school))
+    response = await post_form(client, "/school/courses", "/school/courses/new", NEW_COURSE)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+    assert why(response.text, "outcome").startswith("本机构不是备案的评价机构，不能开设发证课程")
+    assert 'value="焊工（四级）培训"' in response.text, "what was typed is kept"
+
+    shapes = {**NEW_COURSE, "code": "焊工 1", "hours": "一百二十", "ends_on": "", "outcome": "training",
+              "target_level": ""}  # fmt: skip
+    response = await post_form(client, "/school/courses", "/school/courses/new", shapes)
+    assert response.status_code == 422
+    assert why(response.text, "code").startswith("课程代码由字母")
+    assert why(response.text, "hours") == "学时为整数，如 160"
+    assert why(response.text, "ends_on") == "此项必填"
+    assert "请修改下面标红的 3 项" in response.text
+
+    backwards = {**NEW_COURSE, "outcome": "training", "target_level": "", "ends_on": "2025-06-01"}
+    response = await post_form(client, "/school/courses", "/school/courses/new", backwards)
+    assert response.status_code == 422 and why(response.text, "ends_on") == "结束日期早于开课日期"
+    assert "HG-2025-07" not in await page(client, "/school/courses")
+
+
+async def _certificates(world: World, rows: int = 3) -> list[dict]:
+    await register(world, [completion(i) for i in range(1, rows + 1)])
+    response = await world.client.get("/api/v1/certificates", params={"limit": "100"}, headers=world.evaluator)
+    return response.json()["items"]
+
+
+async def test_the_course_page_lists_its_certificates_and_downloads(world: World) -> None:
+    made = await _certificates(world)
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    shown = await page(client, "/school/courses/CG-2025-01")
+    for certificate in made:
+        assert f'data-number="{certificate["number"]}"' in shown
+        assert f'href="/school/certificates/{certificate["number"]}/pdf"' in shown
+    assert "职业技能等级证书" in shown and "培训合格证书" in shown and "有效" in shown
+    assert "证书（6 张）" in shown
+
+    pdf = await client.get("/school/courses/CG-2025-01/certificates.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    exported = await client.get("/school/certificates/export?format=csv&course_code=CG-2025-01")
+    assert exported.status_code == 200 and exported.content.decode("utf-8-sig").count("\n") == 7
+    one = await client.get(f"/school/certificates/{made[0]['number']}/pdf")
+    assert one.status_code == 200 and one.content.startswith(b"%PDF")
+    missing = await client.get("/school/courses/NO-SUCH/certificates.zip")
+    assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+
+
+async def test_the_course_zip_holds_one_pdf_per_valid_certificate(world: World) -> None:
+    """The zip (API and portal) holds each valid certificate's own stored PDF, named by number and holder."""
+    made = await _certificates(world)
+    client = world.client
+    revoked = made[0]["number"]
+    response = await client.post(f"/api/v1/certificates/{revoked}/revoke", json={"reason": "冒名"},
+                                 headers=world.evaluator)  # fmt: skip
+    assert response.status_code == 200
+    single = await client.get(f"/api/v1/certificates/{made[1]['number']}/pdf", headers=world.evaluator)
+
+    api = await client.get("/api/v1/courses/CG-2025-01/certificates.zip", headers=world.evaluator)
+    assert api.status_code == 200 and api.headers["content-type"] == "application/zip"
+    assert api.headers["content-disposition"] == 'attachment; filename="CG-2025-01.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(api.content))
+    assert archive.testzip() is None
+    valid = {c["number"]: c["holder_name"] for c in made if c["number"] != revoked}
+    assert sorted(archive.namelist()) == sorted(f"{n}_{name}.pdf" for n, name in valid.items())
+    assert archive.read(f"{made[1]['number']}_{made[1]['holder_name']}.pdf") == single.content, "the stored PDF"
+    assert all(archive.read(name).startswith(b"%PDF") for name in archive.namelist())
+
+    await sign_in(client, secret_of(world.evaluator))
+    portal = await client.get("/school/courses/CG-2025-01/certificates.zip")
+    assert portal.status_code == 200 and portal.content == api.content, "the same archive, the same bytes"
+    other = await client.get("/api/v1/courses/CG-2025-01/certificates.zip", headers=world.school)
+    assert other.status_code == 404, "another institution's course is not found"
+
+
+async def test_status_actions_from_the_certificate_page(world: World) -> None:
+    made = await _certificates(world)
+    number = next(c["number"] for c in made if c["kind"] == "skill_level")
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    here = f"/school/certificates/{number}"
+
+    def status_of(html: str) -> str:
+        match = re.search(r'id="status" data-status="(\w+)"', html)
+        assert match
+        return match.group(1)
+
+    empty = await post_form(client, f"{here}/status", here, {"action": "suspend", "reason": " "})
+    assert empty.status_code == 422 and "请填写原因" in empty.text
+    future = await post_form(
+        client, f"{here}/status", here, {"action": "suspend", "reason": "核查", "effective_on": "2999-01-01"}
+    )
+    assert future.status_code == 422 and "生效日期不能晚于今天" in future.text
+    assert status_of(await page(client, here)) == "valid"
+
+    for action, status, said in (("suspend", "suspended", "证书已暂停"), ("reinstate", "valid", "恢复有效"),
+                                 ("revoke", "revoked", "证书已撤销")):  # fmt: skip
+        response = await post_form(client, f"{here}/status", here, {"action": action, "reason": f"{action} 原因"})
+        assert response.status_code == 303 and response.headers["location"] == f"{here}?done={action}"
+        shown = await page(client, response.headers["location"])
+        assert status_of(shown) == status and said in shown
+    api = await client.get(f"/api/v1/verify/{next(c for c in made if c['number'] == number)['verification_code']}")
+    assert api.json()["status"] == "revoked" and api.json()["status_reason"] == "revoke 原因"
+
+    again = await post_form(client, f"{here}/status", here, {"action": "suspend", "reason": "再次"})
+    assert again.status_code == 422 and "已撤销的证书不能暂停" in again.text
+
+
+async def test_a_reissue_from_the_certificate_page_corrects_the_name(world: World) -> None:
+    made = await _certificates(world, rows=1)
+    original = next(c for c in made if c["kind"] == "skill_level")
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    here = f"/school/certificates/{original['number']}"
+    bad = await post_form(client, f"{here}/reissue", here, {"reason": "姓名有误", "corrected_name": "张3"})
+    assert bad.status_code == 422 and "姓名中不能有数字" in bad.text
+    response = await post_form(client, f"{here}/reissue", here, {"reason": "姓名有误", "corrected_name": "张三丰"})
+    assert response.status_code == 303
+    successor = await page(client, response.headers["location"])
+    assert "张三丰" in successor and "已补发新证书" in successor
+    old = await page(client, here)
+    assert "已被补发替代" in old and 'id="successor"' in old
+
+
+async def test_the_front_page_leads_to_each_door(client: AsyncTestClient) -> None:
+    home = await client.get("/")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    assert all(href in home.text for href in ('href="/school"', 'href="/dashboard"', 'action="/"'))
+    assert "学校 / 培训机构" in home.text and "人社局" in home.text and "查验证书" in home.text
+    code = await client.get("/", params={"code": " abcd efgh "})
+    assert code.status_code == 303 and code.headers["location"] == "/v/ABCDEFGH"
