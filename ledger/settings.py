@@ -137,6 +137,12 @@ class Settings:
     checkpoint_every_entries: int = env("LEDGER_CHECKPOINT_EVERY_ENTRIES", 1_000, at_least=1)
     checkpoint_every_seconds: float = env("LEDGER_CHECKPOINT_EVERY_SECONDS", 60.0, at_least=0.1)
     checkpoint_poll_seconds: float = env("LEDGER_CHECKPOINT_POLL_SECONDS", 5.0, at_least=0.1)
+    job_poll_seconds: float = env("LEDGER_JOB_POLL_SECONDS", 1.0, at_least=0.05)  # how often an idle worker looks
+    job_lease_seconds: float = env("LEDGER_JOB_LEASE_SECONDS", 60.0, at_least=1)  # a silent worker's job is reclaimed
+    job_max_attempts: int = env("LEDGER_JOB_MAX_ATTEMPTS", 3, at_least=1)  # then the job ends failed
+    job_workers: int = env("LEDGER_JOB_WORKERS", 1, at_least=0)  # per server process; 0: this process runs no jobs
+    import_chunk_rows: int = env("LEDGER_IMPORT_CHUNK_ROWS", 5_000, at_least=1)  # rows committed together
+    stored_file_hours: float = env("LEDGER_STORED_FILE_HOURS", 24.0, at_least=0.01)  # uploads and outputs kept
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

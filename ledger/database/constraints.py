@@ -4,8 +4,8 @@ broken foreign key, check or not-null is InvalidInput naming the field. A constr
 values) is never carried over.
 
 Every constraint of the schema is here (a test compares the map with a migrated database), except those of the log,
-the statistics tables, signing keys and number counters: no request writes those directly, so a violation there is a
-bug and gets the generic answer.
+the statistics tables, signing keys, number counters, jobs and stored files: no request writes those directly, so
+a violation there is a bug and gets the generic answer.
 """
 
 from __future__ import annotations

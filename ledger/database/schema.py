@@ -1,6 +1,7 @@
 """All tables, gathered for Alembic: importing this module registers every model on one metadata."""
 
 import ledger.certificates.tables
+import ledger.jobs.tables
 import ledger.log.tables
 import ledger.people.tables
 import ledger.reference.tables

@@ -1,0 +1,115 @@
+"""Jobs as an institution sees them: submit one, read its state and progress, list its own.
+
+A job is queued here, in the caller's transaction (so a submit and the upload it reads commit together, or
+neither does), and claimed later by a worker (ledger/jobs/queue.py). An institution only ever finds its own jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.errors import NotFound
+from ledger.jobs.tables import JOB_KINDS, Job
+
+MAX_KEPT_ERRORS = 200  # a job keeps this many errors in full; error_count counts them all
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    id: uuid.UUID
+    institution_id: int
+    kind: str
+    state: str  # queued | running | succeeded | failed
+    total: int | None
+    done: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    params: dict[str, Any]
+    result: dict[str, Any]
+    errors: list[dict[str, Any]]
+    error_count: int
+    message: str | None
+    attempts: int
+    input_file_id: uuid.UUID | None
+    output_file_id: uuid.UUID | None
+
+    @property
+    def percent(self) -> float | None:
+        """Done out of total, 0–100 (100 once succeeded); None while the total is not known yet."""
+        if self.state == "succeeded":
+            return 100.0
+        if not self.total:
+            return None
+        return round(min(100.0, 100.0 * self.done / self.total), 1)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("succeeded", "failed")
+
+
+def _status(job: Job) -> JobStatus:
+    """A job row as its status: every field of JobStatus is a column of the same name."""
+    return JobStatus(**{name: getattr(job, name) for name in JobStatus.__slots__})
+
+
+async def submit_job(
+    session: AsyncSession,
+    institution_id: int,
+    kind: str,
+    *,
+    api_key_id: int | None = None,
+    params: dict[str, Any] | None = None,
+    input_file_id: uuid.UUID | None = None,
+    total: int | None = None,
+) -> uuid.UUID:
+    """Queue a job in the caller's transaction (the caller commits); its id. `params` is JSON the job's kind reads."""
+    if kind not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job_id = uuid.uuid4()
+    session.add(
+        Job(
+            id=job_id,
+            institution_id=institution_id,
+            api_key_id=api_key_id,
+            kind=kind,
+            state="queued",
+            params=params or {},
+            input_file_id=input_file_id,
+            total=total,
+        )
+    )
+    await session.flush()
+    return job_id
+
+
+async def job_status(session: AsyncSession, institution_id: int, job_id: uuid.UUID) -> JobStatus:
+    """The job as it stands (what was committed); NotFound when it does not exist or is another institution's."""
+    job = (
+        await session.execute(
+            select(Job)
+            .where(Job.id == job_id, Job.institution_id == institution_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if job is None:
+        raise NotFound("没有这个任务 / no such job")
+    return _status(job)
+
+
+async def recent_jobs(session: AsyncSession, institution_id: int, limit: int = 20) -> list[JobStatus]:
+    """The institution's latest jobs, newest first."""
+    jobs = await session.execute(
+        select(Job)
+        .where(Job.institution_id == institution_id)
+        .order_by(Job.created_at.desc(), Job.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    return [_status(job) for job in jobs.scalars()]
