@@ -58,6 +58,9 @@ _BY_FIELD_CODE = {
     ("dual_rule", "not_allowed"): "双证课程须颁发职业技能等级证书：请把证书类型改为职业技能等级证书，或选择不颁发双证",
     ("target_level", "required"): "发证课程须选择目标等级",
     ("reason", "required"): "请填写原因",
+    ("outcome", "not_an_evaluator"): (
+        "本机构不是备案的评价机构，不能开设发证课程；请把证书类型改为「培训合格证书（仅培训）」"
+    ),
 }
 _BY_CODE = {
     "unknown_occupation": "该职业不在职业分类大典（2022 年版）中",
@@ -79,11 +82,11 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 def in_chinese(error: FieldError) -> str:
     """A field error as a clerk reads it: the Chinese part of a bilingual message, or the wording of its code."""
-    if _CJK.search(error.message):
-        return error.message.split(" / ")[0].strip()
     found = _BY_FIELD_CODE.get((error.field, error.code)) or _BY_CODE.get(error.code)
     if found:
         return found
+    if _CJK.search(error.message):
+        return error.message.split(" / ")[0].strip()
     return f"{FIELDS.get(error.field, error.field)}有误（{error.message}）"
 
 
