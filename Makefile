@@ -31,11 +31,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Benchmarks (bench/README.md): ingest end to end vs COPY, and what the ledger costs. ~10 minutes.
+## Benchmarks (bench/README.md): ingest end to end vs COPY, what the ledger costs, a 10k-row .xlsx import. ~10 minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/sheets.py
 
 clean:
 	rm -rf $(VENV) .ledger-data

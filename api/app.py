@@ -26,6 +26,7 @@ from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
+from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
 from api.school.router import school_router
 from api.settings import WebSettings
@@ -109,6 +110,7 @@ def create_app(settings: WebSettings) -> Litestar:
             BureauKeyController,
             CourseController,
             CompletionController,
+            SheetController,
             TraineeController,
             LedgerController,
             CertificateLedgerController,

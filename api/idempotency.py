@@ -27,9 +27,13 @@ async def run_write(
     principal: Principal,
     work: Callable[[], Awaitable[object]],
     status_code: int = 201,
+    *,
+    content: bytes | None = None,
 ) -> Response:
     """Run `work` (which flushes, never commits), commit, and answer with its result as JSON. A constraint the
-    write or its commit violates is answered as the problem its constraint names, never a 500 (nor a 2xx)."""
+    write or its commit violates is answered as the problem its constraint names, never a 500 (nor a 2xx).
+    `content` is what the key's fingerprint covers instead of the raw body (an uploaded file without the
+    multipart boundary, which a client draws anew for every request)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         with named_violations():
@@ -38,7 +42,7 @@ async def run_write(
         return Response(content=body, status_code=status_code, media_type="application/json")
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
-    raw = await request.body()
+    raw = content if content is not None else await request.body()
     fingerprint = hashlib.sha256(
         b"\x00".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), raw])
     ).digest()

@@ -1,4 +1,4 @@
-"""Completions in bulk: a JSON batch or a CSV file, validated whole, all rows or none."""
+"""Completions in bulk: a JSON batch or a spreadsheet (xlsx, xls, CSV), validated whole, all rows or none."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_dry, run_write
-from api.registration.csv_import import parse_completions_csv
-from api.schemas import BatchOut, EarnedCertificateOut, RowOut
+from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, read_upload, sheet_problem
+from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
-from ledger.errors import InvalidInput
+from ledger.errors import Conflict, InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
+from ledger.registration.sheets import Chunk, SheetRejected
 
 
-def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
-    return BatchOut(
+def _batch_out(outcomes: list[RowOutcome], dry_run: bool, sheet: Chunk | None = None) -> BatchOut:
+    batch = BatchOut(
         dry_run=dry_run,
         total=len(outcomes),
         created=sum(o.status == "created" for o in outcomes),
@@ -34,12 +35,18 @@ def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
             for o in outcomes
         ],
     )
+    if sheet is not None:
+        for row in batch.rows:
+            row.sheet_row = sheet.sheet_rows[row.row]
+        batch.warnings = [SheetWarningOut(w.code, w.message, w.row, w.column) for w in sheet.header.warnings]
+    return batch
 
 
 class CompletionController(Controller):
     path = "/api/v1/completions"
     tags = ["institution"]
     guards = [institution_key]
+    exception_handlers = {SheetRejected: sheet_problem}
 
     async def _register(
         self,
@@ -50,6 +57,8 @@ class CompletionController(Controller):
         runtime: Shared,
         items: list[CompletionIn],
         dry_run: bool,
+        sheet: Chunk | None = None,
+        content: bytes | None = None,
     ) -> Response:
 
         async def work() -> BatchOut:
@@ -58,11 +67,11 @@ class CompletionController(Controller):
             outcomes = await register_completions(
                 db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
             )
-            return _batch_out(outcomes, dry_run)
+            return _batch_out(outcomes, dry_run, sheet)
 
         if dry_run:
             return await run_dry(db_session, work)
-        return await run_write(request, db_session, principal, work)
+        return await run_write(request, db_session, principal, work, content=content)
 
     @post("/", status_code=201)
     async def create(
@@ -81,7 +90,7 @@ class CompletionController(Controller):
         return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
     @post("/import", status_code=201)
-    async def import_csv(
+    async def import_sheet(
         self,
         request: Request,
         db_session: DbSession,
@@ -89,10 +98,26 @@ class CompletionController(Controller):
         institution_id: OwnInstitution,
         runtime: Shared,
         dry_run: bool = False,
+        lang: LangParam = None,
     ) -> Response[BatchOut]:
-        """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
-        raw = await request.body()
-        items = parse_completions_csv(raw, max_rows=runtime.settings.domain.max_batch_rows)
-        if not items:
-            raise InvalidInput("the CSV has no data rows")
-        return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run)
+        """The same from a spreadsheet: .xlsx / .xls / .ods, or CSV (UTF-8, UTF-8 with BOM, GB18030; comma or tab),
+        as the raw body or the `file` part of a multipart/form-data upload; the format is told by the content.
+        Title rows above the header and the school's own columns are skipped (`warnings`). Errors name the sheet
+        row and the clerk's header, in Chinese (`?lang=en` or Accept-Language: en for English), all in one
+        answer (the first 200, with `total_errors` and a count per code). POST /import/errors returns the sheet
+        with its errors marked. docs/import.md lists every header and value the reader accepts."""
+        chosen = clerk_lang(request, lang)
+        _, whole, raw = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
+        if not whole.ok:
+            try:
+                rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
+            finally:
+                await db_session.rollback()
+            if rejected is not None:
+                raise rejected
+        try:
+            return await self._register(
+                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
+            )
+        except (InvalidInput, Conflict) as exc:
+            raise located(whole, exc, chosen) from exc
