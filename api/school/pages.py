@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ COURSES_SHOWN = 20  # on the overview; the course list pages on
 PAGE_SIZE = 50
 INSTITUTION_KINDS = {"training": "培训机构", "technical_school": "技工院校", "evaluator": "评价机构",
                      "enterprise": "企业"}  # fmt: skip
+UTC8 = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)

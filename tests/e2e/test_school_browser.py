@@ -129,3 +129,76 @@ def test_the_front_page_at_phone_size(server: Server, browser) -> None:
         page.wait_for_url(f"{server.base}/school/login")
     finally:
         page.close()
+
+
+def quirky_upload(tmp_path: Path, start: int) -> Path:
+    """A list as a school keeps it: a title row, a blank row, 序号/民族/备注 columns, 男性, 4级, √ and date cells,
+    for the demo evaluator's course."""
+    from tests.integration.test_sheet_import import quirky_rows, quirky_xlsx
+
+    rows = quirky_rows(4, start=start)
+    for row in rows:
+        row[1] = "CHEGONG-2025-01"
+    rows.insert(2, [None] * len(rows[0]))
+    path = tmp_path / "2025年第二期车工结业名单.xlsx"
+    path.write_bytes(quirky_xlsx(rows))
+    return path
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_an_upload_from_file_to_certificate(server: Server, browser, tmp_path: Path, size: str) -> None:
+    """Upload a real .xlsx, read the preview and its warnings, confirm, see every certificate issued, download
+    one and decode its QR code."""
+    context, page = signed_in(server, browser, **(PHONE if size == "phone" else DESKTOP))
+    try:
+        page.click("nav.tabs >> text=上传名单")
+        page.wait_for_url(f"{server.base}/school/upload")
+        assert page.locator('#templates a[href="/school/courses/CHEGONG-2025-01/template.xlsx"]').count() == 1
+        fits(page, f"upload-{size}")
+        page.set_input_files("#file", str(quirky_upload(tmp_path, 500 if size == "phone" else 600)))
+        page.click("form.fields button[type=submit]")
+        page.wait_for_url(f"{server.base}/school/uploads/**")
+        assert page.locator("#rows").inner_text() == "4"
+        assert page.locator("#clean").is_visible()
+        warnings = page.locator("#warnings").inner_text()
+        assert "序号" in warnings and "民族" in warnings and "备注" in warnings
+        fits(page, f"preview-{size}")
+
+        page.click("#confirm")
+        page.wait_for_url(f"{server.base}/school/imports/**")
+        issued = page.locator("#issued tbody tr[data-number]")
+        assert issued.count() == 8, "a skill and a training certificate for each of 4 passes"
+        assert "新登记 4 行" in page.locator("#done").inner_text()
+        fits(page, f"result-{size}")
+
+        number = issued.first.get_attribute("data-number")
+        assert number
+        with page.expect_download() as got:
+            issued.first.locator("a[data-pdf]").click()
+        pdf = Path(got.value.path()).read_bytes()
+        assert decode_pdf_qr(pdf) == [api_certificate(server, number)["qr_text"]]
+    finally:
+        context.close()
+
+
+def test_a_bad_upload_in_the_browser(server: Server, browser, tmp_path: Path) -> None:
+    from tests.integration.test_sheet_import import quirky_rows, quirky_xlsx
+
+    rows = quirky_rows(2, start=700)
+    rows[1][3] = "6.53121E+17"
+    path = tmp_path / "名单.xlsx"
+    path.write_bytes(quirky_xlsx(rows))
+    context, page = signed_in(server, browser, **PHONE)
+    try:
+        page.goto(f"{server.base}/school/upload")
+        page.set_input_files("#file", str(path))
+        page.click("form.fields button[type=submit]")
+        page.wait_for_url(f"{server.base}/school/uploads/**")
+        assert page.locator("#rejected").is_visible() and page.locator("#confirm").count() == 0
+        assert page.locator("#errors tbody tr").count() >= 1
+        fits(page, "preview-rejected-phone")
+        with page.expect_download() as got:
+            page.click("#error-workbook")
+        assert got.value.suggested_filename.endswith(".xlsx")
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ import io
 import re
 import zipfile
 
+import openpyxl
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -14,6 +15,7 @@ from tests.factories import completion
 from tests.integration.conftest import World
 from tests.integration.test_certificates import register
 from tests.integration.test_dashboard import csrf_of, revoke, secret_of
+from tests.integration.test_sheet_import import XLSX, quirky_rows, quirky_xlsx
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.https]
 
@@ -255,3 +257,91 @@ async def test_the_front_page_leads_to_each_door(client: AsyncTestClient) -> Non
     assert "学校 / 培训机构" in home.text and "人社局" in home.text and "查验证书" in home.text
     code = await client.get("/", params={"code": " abcd efgh "})
     assert code.status_code == 303 and code.headers["location"] == "/v/ABCDEFGH"
+
+
+def upload_id(location: str) -> str:
+    match = re.fullmatch(r"/school/uploads/([0-9a-f-]{36})", location)
+    assert match, location
+    return match.group(1)
+
+
+async def upload(client: AsyncTestClient, data: bytes, filename: str = "名单.xlsx"):
+    token = csrf_of(await page(client, "/school/upload"))
+    files = {"file": (filename, data, XLSX)}
+    return await client.post("/school/upload", data={"_csrf_token": token}, files=files)
+
+
+async def test_an_upload_is_previewed_then_confirmed_and_lists_every_certificate(world: World) -> None:
+    """A real .xlsx (title row, 序号/民族/备注 columns, a blank row): kept server-side, previewed with its warnings,
+    confirmed once, and the result lists each certificate issued with its PDF."""
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    rows = quirky_rows(3)
+    rows.insert(1, [None] * len(rows[0]))  # a blank row between trainees
+    sent = await upload(client, quirky_xlsx(rows))
+    assert sent.status_code == 303
+    preview_at = sent.headers["location"]
+    file_id = upload_id(preview_at)
+    assert file_id not in (sent.headers.get("set-cookie") or ""), "the file is kept on the server, not in the cookie"
+    preview = await page(client, preview_at)
+    assert 'id="rows">3<' in preview and 'id="clean"' in preview and 'id="confirm"' in preview
+    assert "「序号」" in preview and "「备注」" in preview, "the school's own columns are warned about, not refused"
+    assert (await client.get("/api/v1/certificates", headers=world.evaluator)).json()["total"] == 0, "a dry run"
+
+    confirmed = await client.post(f"{preview_at}/confirm", data={"_csrf_token": csrf_of(preview)})
+    assert confirmed.status_code == 303 and confirmed.headers["location"].startswith("/school/imports/")
+    result = await page(client, confirmed.headers["location"])
+    issued = (await client.get("/api/v1/certificates", headers=world.evaluator)).json()["items"]
+    assert len(issued) == 6, "a skill and a training certificate for each of 3 passes (training_skill course)"
+    for certificate in issued:
+        assert f'data-number="{certificate["number"]}"' in result
+        assert f'href="/school/certificates/{certificate["number"]}/pdf"' in result
+    assert "阿依古丽·吐尔逊" in result and "职业技能等级证书" in result and "新登记 3 行" in result
+    assert sorted(set(re.findall(r"第 (\d+) 行", result))) == ["4", "6", "7"], "the rows as the sheet numbers them"
+
+    again = await client.post(f"{preview_at}/confirm", data={"_csrf_token": csrf_of(result)})
+    assert again.status_code == 404 and "text/html" in again.headers["content-type"], "the upload was used up"
+    assert (await client.get("/api/v1/certificates", headers=world.evaluator)).json()["total"] == 6
+
+
+async def test_a_bad_upload_names_each_row_and_header_and_offers_the_error_workbook(world: World) -> None:
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    rows = quirky_rows(4)
+    rows[1][3] = "65010219900101123X"  # a wrong check character
+    rows[2][7] = "很多"  # hours
+    sent = await upload(client, quirky_xlsx(rows))
+    preview = await page(client, sent.headers["location"])
+    assert 'id="rejected"' in preview and 'id="confirm"' not in preview
+    cells = re.findall(r'<tr data-row="(\d+)"><td class="mono">第 \d+ 行</td><td>([^<]*)</td>', preview)
+    assert ("5", "身份证号码") in cells and ("6", "学时") in cells, "the sheet row and the clerk's own header"
+    book = await client.get(f"{sent.headers['location']}/errors.xlsx")
+    assert book.status_code == 200 and book.headers["content-type"].startswith(XLSX)
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content)).worksheets[0]
+    header = [c.value for c in sheet[3]]
+    notes = header.index("错误说明") + 1
+    assert sheet.cell(5, notes).value and sheet.cell(6, notes).value and not sheet.cell(4, notes).value
+    refused = await client.post(f"{sent.headers['location']}/confirm", data={"_csrf_token": csrf_of(preview)})
+    assert refused.status_code == 422 and 'id="rejected"' in refused.text
+    assert (await client.get("/api/v1/certificates", headers=world.evaluator)).json()["total"] == 0
+
+
+async def test_an_upload_is_its_institutions_own_and_the_templates_download(world: World) -> None:
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    sent = await upload(client, quirky_xlsx(quirky_rows(1)))
+    preview_at = sent.headers["location"]
+    out = await client.post("/school/logout", data={"_csrf_token": csrf_of(await page(client, preview_at))})
+    assert out.status_code == 303
+    await sign_in(client, secret_of(world.school))
+    assert (await client.get(preview_at)).status_code == 404, "another institution's upload is not found"
+    empty = await upload(client, b"", filename="")
+    assert empty.status_code == 422 and "请选择要上传的文件" in empty.text
+
+    upload_page = await page(client, "/school/upload")
+    assert 'href="/school/templates/training.xlsx"' in upload_page
+    template = await client.get("/school/templates/skill_level.xlsx")
+    assert template.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    assert "填写说明" in book.sheetnames
+    assert (await client.get("/school/templates/nonsense.xlsx")).status_code == 422
