@@ -15,9 +15,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
+from api.certificates.holder import HolderCheckController
+from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
 from api.certificates.status_list import StatusListCache
-from api.certificates.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
+from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
 from api.home import HomeController
@@ -122,7 +124,7 @@ def create_app(settings: WebSettings) -> Litestar:
             HomeController,
             Router(
                 "/",
-                route_handlers=[VerifyPageController, VerifyApiController],
+                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],
                 middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
             ),
             Router(

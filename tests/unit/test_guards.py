@@ -13,6 +13,7 @@ from ledger.settings import Settings
 # proofs, checkpoint and entries, operations, API docs, the front page, and the sign-in forms of the dashboard and
 # the school portal
 PUBLIC_PATHS = {
+    "/", "/v", "/check", "/v/{code:str}/ledger", "/V/{code:str}/ledger",
     "/v/{code:str}", "/V/{code:str}", "/v/{code:str}/{token:str}", "/V/{code:str}/{token:str}",
     "/api/v1/verify/{code:str}", "/api/v1/verify/holder-check", "/.well-known/jwks.json", "/api/v1/status-list",
     "/api/v1/ledger/checkpoint", "/api/v1/ledger/keys", "/api/v1/ledger/proof/inclusion",
