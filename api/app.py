@@ -22,7 +22,6 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
-from api.home import HomeController
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
@@ -121,7 +120,6 @@ def create_app(settings: WebSettings) -> Litestar:
             AwardController,
             dashboard_router(settings),
             school_router(settings),
-            HomeController,
             Router(
                 "/",
                 route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],

@@ -18,12 +18,12 @@ from api.certificates.qr_signing import qr_signer
 from api.deps import DbSession, OwnInstitution, Shared
 from api.school import pages
 from api.school.portal import signed_in_school
-from api.school.wording import DONE, SHAPES, in_chinese, refusal
+from api.school.wording import DONE, REASONS_FOR, SHAPES, in_chinese, refusal
 from api.sessions import html, see
 from ledger.certificates import status as certificate_status
 from ledger.certificates.tables import Certificate
 from ledger.database.constraints import named_violations
-from ledger.errors import LedgerError
+from ledger.errors import FieldError, LedgerError
 from ledger.registration.tables import Course
 
 MAX_REASON = 500
@@ -60,6 +60,18 @@ async def _page(
     return html(pages.CERTIFICATE, context, 422 if form else 200)
 
 
+def _reason_errors(action: str, values: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a form's reason: a code this action offers, and a note (required with 其他原因)."""
+    errors = {}
+    if values["reason_code"] not in REASONS_FOR.get(action, ()):
+        errors["reason_code"] = SHAPES["reason_code"]
+    if len(values["reason"]) > MAX_REASON:
+        errors["reason"] = SHAPES["reason"]
+    elif values["reason_code"] == "other" and not values["reason"]:
+        errors["reason"] = in_chinese(FieldError("reason", "required", ""))
+    return errors
+
+
 class SchoolCertificateController(Controller):
     path = "/certificates"
     guards = [signed_in_school]
@@ -90,6 +102,7 @@ class SchoolCertificateController(Controller):
     ) -> Response:
         """The certificate's PDF: the same bytes the API gives."""
         certificate = await certificate_status.certificate_of(db_session, institution_id, number)
+        certificate_status.require_printable(certificate)
         pdf = await certificate_pdf(db_session, certificate, runtime.pdf_signer)
         disposition = f'attachment; filename="certificate-{certificate.verification_code}.pdf"'
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
@@ -101,13 +114,12 @@ class SchoolCertificateController(Controller):
         """Revoke, suspend or reinstate, with a reason and the day it takes effect (default today)."""
         form = await request.form()
         action = _text(form, "action")
-        values = {"reason": _text(form, "reason"), "effective_on": _text(form, "effective_on")}
+        values = {key: _text(form, key) for key in ("reason_code", "reason", "effective_on")}
         errors: dict[str, str] = {}
         effective_on = None
         if action not in certificate_status.TRANSITIONS:
             errors["action"] = "请选择要执行的操作"
-        if not values["reason"] or len(values["reason"]) > MAX_REASON:
-            errors["reason"] = SHAPES["reason"]
+        errors.update(_reason_errors(action, values))
         if values["effective_on"]:
             try:
                 effective_on = dt.date.fromisoformat(values["effective_on"])
@@ -117,7 +129,13 @@ class SchoolCertificateController(Controller):
             try:
                 with named_violations():
                     await certificate_status.change_status(
-                        db_session, institution_id, number, action, values["reason"], effective_on
+                        db_session,
+                        institution_id,
+                        number,
+                        action,
+                        values["reason_code"],
+                        values["reason"],
+                        effective_on,
                     )
                     await db_session.commit()
                 runtime.status_list.invalidate()
@@ -136,18 +154,19 @@ class SchoolCertificateController(Controller):
     ) -> Response:
         """补发/更正: a new certificate (new number and code, the original award date), the name corrected if given."""
         form = await request.form()
-        values = {"reason": _text(form, "reason"), "corrected_name": _text(form, "corrected_name")}
-        if not values["reason"] or len(values["reason"]) > MAX_REASON:
+        values = {key: _text(form, key) for key in ("reason_code", "reason", "corrected_name")}
+        if errors := _reason_errors("reissue", values):
             certificate = await certificate_status.certificate_of(db_session, institution_id, number)
-            failed = pages.StatusForm("reissue", values, {"reason": SHAPES["reason"]})
+            failed = pages.StatusForm("reissue", values, errors)
             return await _page(db_session, institution_id, certificate, runtime, form=failed)
         base = runtime.settings.public_base_url
         try:
             with named_violations():
                 sign = await qr_signer(db_session, runtime.vault, base)
                 successor = await certificate_status.reissue(
-                    db_session, institution_id, number, values["reason"], values["corrected_name"] or None, sign, base
-                )
+                    db_session, institution_id, number, values["reason_code"], values["reason"],
+                    values["corrected_name"] or None, sign, base,
+                )  # fmt: skip
                 await db_session.commit()
         except LedgerError as exc:
             await db_session.rollback()

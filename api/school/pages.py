@@ -10,7 +10,17 @@ from urllib.parse import urlencode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.school.course_form import TEXT_FIELDS as FORM_FIELDS
-from api.school.wording import DUAL_RULES, LEVELS, MODE_TAGS, OUTCOMES, kind_name, level_name, status_name
+from api.school.wording import (
+    DUAL_RULES,
+    LEVELS,
+    MODE_TAGS,
+    OUTCOMES,
+    REASONS_FOR,
+    kind_name,
+    level_name,
+    reason_name,
+    status_name,
+)
 from ledger import clock
 from ledger.certificates.tables import Certificate
 from ledger.registration.tables import Course
@@ -242,7 +252,8 @@ def certificate_context(
         "occupation": f"{certificate.occupation_code} {snapshot.get('occupation_name', '')}".strip(),
         "work_type": snapshot.get("work_type", ""),
         "id_display": snapshot.get("id_number_display", ""),
-        "reason": certificate.status_reason,
+        "reason": "：".join(x for x in (reason_name(certificate.status_reason_code), certificate.status_reason) if x),
+        "reasons": {a: [(c, reason_name(c)) for c in codes] for a, codes in REASONS_FOR.items()},
         "effective_on": effective.isoformat() if effective else "",
         "verify_url": f"{public_base}/v/{certificate.verification_code}",
         "successor": successor,

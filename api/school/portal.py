@@ -20,7 +20,7 @@ from api.school.wording import refusal
 from api.sessions import SignedArea, SignInRequired, html
 from api.settings import WebSettings
 from ledger.certificates import reads
-from ledger.errors import LedgerError, NotFound
+from ledger.errors import Conflict, LedgerError, NotFound
 from ledger.registration.courses import list_courses
 
 log = logging.getLogger("api.school")
@@ -51,7 +51,7 @@ def _not_found(request: Request, exc: NotFound) -> Response:
 
 
 def _refused(request: Request, exc: LedgerError) -> Response:
-    return problem_page(request, 422 if not isinstance(exc, NotFound) else 404, refusal(exc.detail))
+    return problem_page(request, 409 if isinstance(exc, Conflict) else 422, refusal(exc.detail))
 
 
 def _forbidden(request: Request, exc: PermissionDeniedException) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from api.certificates.export import STATUSES
+from api.i18n import catalogue
 from certificates.wording import TITLES
 from ledger.errors import FieldError
 from ledger.reference.levels import SkillLevel
@@ -24,11 +25,24 @@ ACTIONS = {"revoke": "撤销", "suspend": "暂停", "reinstate": "恢复", "reis
 DONE = {"revoke": "证书已撤销。", "suspend": "证书已暂停。", "reinstate": "证书已恢复有效。",
         "reissue": "已补发新证书，原证书标为「已被补发替代」。"}  # fmt: skip
 
+# the reasons a form offers for each action (ledger/certificates/reasons.py), as the public pages word them
+REASONS_FOR = {
+    "suspend": ("under_review", "other"),
+    "revoke": ("exam_misconduct", "false_material", "issued_in_error", "wrong_information", "holder_request", "other"),
+    "reinstate": ("review_cleared", "other"),
+    "reissue": ("name_correction", "wrong_information", "damaged_or_lost", "other"),
+}
+
+
+def reason_name(code: str) -> str:
+    return catalogue("zh").get(f"reason.{code}", code) if code else ""
+
+
 FIELDS = {
     "code": "课程代码", "name": "课程名称", "occupation_code": "职业", "starts_on": "开课日期", "ends_on": "结束日期",
     "hours": "学时", "outcome": "证书类型", "target_level": "目标等级", "dual_rule": "双证规则",
     "work_type": "工种/职业方向", "mode_tags": "培养模式", "reason": "原因", "effective_on": "生效日期",
-    "corrected_name": "更正后的姓名",
+    "corrected_name": "更正后的姓名", "reason_code": "原因",
 }  # fmt: skip
 
 # what a value that does not even have the right shape should look like, by field
@@ -44,7 +58,8 @@ SHAPES = {
     "dual_rule": "请从列表中选择双证规则",
     "work_type": "工种/职业方向最长 64 个字",
     "mode_tags": "请从列表中选择培养模式",
-    "reason": "请填写原因（最长 500 个字）",
+    "reason": "说明最长 500 个字",
+    "reason_code": "请从列表中选择原因",
     "effective_on": "请填写日期，如 2025-06-30",
     "corrected_name": "请填写更正后的姓名",
 }
@@ -57,7 +72,7 @@ _BY_FIELD_CODE = {
     ("target_level", "not_allowed"): "仅培训的课程不设目标等级",
     ("dual_rule", "not_allowed"): "双证课程须颁发职业技能等级证书：请把证书类型改为职业技能等级证书，或选择不颁发双证",
     ("target_level", "required"): "发证课程须选择目标等级",
-    ("reason", "required"): "请填写原因",
+    ("reason", "required"): "原因选「其他原因」时，请写明原因",
     ("outcome", "not_an_evaluator"): (
         "本机构不是备案的评价机构，不能开设发证课程；请把证书类型改为「培训合格证书（仅培训）」"
     ),
@@ -101,7 +116,9 @@ def refusal(detail: str) -> str:
         return "技工院校毕业证书由学校自行补发，不在本系统补发。"
     if "legacy" in detail:
         return "导入的历史证书不在本系统补发。"
-    return detail if _CJK.search(detail) else f"操作未完成：{detail}"
+    if _CJK.search(detail):
+        return detail.split(" The ")[0].split(" / ")[0].strip()
+    return f"操作未完成：{detail}"
 
 
 def kind_name(kind: str) -> str:

@@ -20,7 +20,7 @@ PUBLIC_PATHS = {
     "/api/v1/ledger/proof/consistency", "/api/v1/ledger/entries/{index:int}",
     "/api/v1/ledger/subjects/{subject_type:str}/{subject_id:str}", "/api/v1/ledger/certificates/{code:str}",
     "/health", "/ready", "/schema", "/schema/openapi.json", "/schema/scalar", "/schema/{path:str}",
-    "/dashboard/login", "/dashboard/logout", "/", "/school/login", "/school/logout",
+    "/dashboard/login", "/dashboard/logout", "/school/login", "/school/logout",
 }  # fmt: skip
 
 
