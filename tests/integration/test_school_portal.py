@@ -96,6 +96,8 @@ async def test_a_form_without_its_csrf_token_is_refused_with_a_page(world: World
     forged = await client.post("/school/courses", data={**NEW_COURSE, "_csrf_token": "0" * 64})
     assert forged.status_code == 403
     assert "HG-2025-07" not in await page(client, "/school/courses"), "the forged form created nothing"
+    files = {"file": ("名单.xlsx", quirky_xlsx(quirky_rows(1)), XLSX)}
+    assert (await client.post("/school/upload", files=files)).status_code == 403, "an upload without the token"
     assert (await client.post("/school/logout", data={})).status_code == 403
     assert (await client.get("/school")).status_code == 200, "still signed in"
 
