@@ -96,10 +96,18 @@ async def test_a_form_without_its_csrf_token_is_refused_with_a_page(world: World
     forged = await client.post("/school/courses", data={**NEW_COURSE, "_csrf_token": "0" * 64})
     assert forged.status_code == 403
     assert "HG-2025-07" not in await page(client, "/school/courses"), "the forged form created nothing"
-    files = {"file": ("名单.xlsx", quirky_xlsx(quirky_rows(1)), XLSX)}
-    assert (await client.post("/school/upload", files=files)).status_code == 403, "an upload without the token"
     assert (await client.post("/school/logout", data={})).status_code == 403
     assert (await client.get("/school")).status_code == 200, "still signed in"
+
+
+# Litestar's CSRF middleware parses a multipart form to look for the token and, refusing it, leaves the spooled
+# upload for the garbage collector to close
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_an_upload_without_its_csrf_token_is_refused(world: World) -> None:
+    assert (await sign_in(world.client, secret_of(world.evaluator))).status_code == 303
+    files = {"file": ("名单.xlsx", quirky_xlsx(quirky_rows(1)), XLSX)}
+    refused = await world.client.post("/school/upload", files=files)
+    assert refused.status_code == 403 and "页面已过期" in refused.text
 
 
 async def test_a_revoked_key_ends_its_session(world: World) -> None:
