@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.school import pages
-from api.school.wording import OUTCOMES, kind_name, status_name
+from api.school.wording import OUTCOMES, kind_name
 from ledger.certificates.tables import Certificate
 from ledger.errors import FieldError
 from ledger.jobs.files import FileInfo
@@ -99,16 +99,19 @@ class Issued:
     certificate: pages.CertificateRow | None
 
 
-def result_context(school: pages.School, result: Any, found: Mapping[str, Certificate]) -> dict[str, object]:
-    """Every row of a confirmed upload with each certificate it earned (a row with none shows once, without)."""
+def result_context(
+    school: pages.School, result: Any, shown: Sequence[Any], found: Mapping[str, Certificate], pager: pages.Pager
+) -> dict[str, object]:
+    """A page of the rows of a confirmed upload, each with every certificate it earned (a row with none shows
+    once, without); the counts are of the whole upload."""
     lines: list[Issued] = []
-    for row in result.rows:
+    for row in shown:
         status = "新登记" if row.status == "created" else "已登记（未变）"
-        certificates = [found[n] for n in row.numbers if n in found]
+        certificates = [found[number] for number, _ in row.certificates if number in found]
         if not certificates:
             lines.append(Issued(row.row, status, None))
         lines += [Issued(row.row, status, pages.certificate_row(c)) for c in certificates]
-    kinds = Counter(kind_name(c.kind) for c in found.values())
+    kinds = Counter(kind_name(kind) for row in result.rows for _, kind in row.certificates)
     return {
         "title": pages.TITLE,
         "school": school,
@@ -116,8 +119,8 @@ def result_context(school: pages.School, result: Any, found: Mapping[str, Certif
         "registered_at": result.registered_at.astimezone(pages.UTC8).strftime("%Y-%m-%d %H:%M"),
         "created": sum(r.status == "created" for r in result.rows),
         "unchanged": sum(r.status != "created" for r in result.rows),
-        "certificates": len(found),
+        "certificates": sum(kinds.values()),
         "kinds": sorted(kinds.items()),
         "lines": lines,
-        "status_name": status_name,
+        "pager": pager,
     }

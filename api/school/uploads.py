@@ -26,6 +26,7 @@ from api.certificates.qr_signing import qr_signer
 from api.deps import DbSession, OwnInstitution, Shared
 from api.registration.sheets import XLSX, check_sheet, located
 from api.school import pages
+from api.school.courses import Page
 from api.school.portal import signed_in_school
 from api.school.upload_pages import PREVIEW, RESULT, UPLOAD, preview_context, result_context, upload_context
 from api.sessions import html, see
@@ -45,7 +46,7 @@ DualRule = Annotated[Literal["none", "training_skill", "graduation_skill"], Para
 class RowResult(msgspec.Struct):
     row: int  # as the spreadsheet shows it
     status: str  # created | unchanged
-    numbers: list[str]
+    certificates: list[tuple[str, str]]  # (number, kind) of each certificate the row earned
 
 
 class ImportResult(msgspec.Struct):
@@ -157,7 +158,7 @@ class SchoolUploadController(Controller):
                 result = ImportResult(
                     checked.info.filename,
                     dt.datetime.now(dt.UTC),
-                    [RowResult(whole.sheet_rows[o.row], o.status, [c.number for c in o.certificates])
+                    [RowResult(whole.sheet_rows[o.row], o.status, [(c.number, c.kind) for c in o.certificates])
                      for o in outcomes],
                 )  # fmt: skip
                 keep = dt.timedelta(hours=runtime.settings.domain.stored_file_hours)
@@ -177,17 +178,22 @@ class SchoolUploadController(Controller):
         return see(f"/school/imports/{result_id}")
 
     @get("/imports/{result_id:uuid}")
-    async def result(self, result_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> Response:
-        """What a confirmed upload registered: every row and every certificate it earned, with its PDF."""
+    async def result(
+        self, result_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution, page: Page = 1
+    ) -> Response:
+        """What a confirmed upload registered: every row and every certificate it earned with its PDF, a page of
+        rows at a time."""
         body = b"".join([part async for part in read_file(db_session, institution_id, result_id)])
         try:
             result = msgspec.json.decode(body, type=ImportResult)
         except msgspec.ValidationError as exc:
             raise InvalidInput("这不是一次导入的结果") from exc
-        numbers = [n for row in result.rows for n in row.numbers]
+        pager = pages.pager(page, len(result.rows), f"/school/imports/{result_id}")
+        shown = result.rows[(pager.page - 1) * pages.PAGE_SIZE : pager.page * pages.PAGE_SIZE]
+        numbers = [number for row in shown for number, _ in row.certificates]
         found = {c.number: c for c in await reads.own_certificates(db_session, institution_id, numbers)}
         school = await pages.institution_of(db_session, institution_id)
-        return html(RESULT, result_context(school, result, found))
+        return html(RESULT, result_context(school, result, shown, found, pager))
 
     @get("/templates/{name:str}", media_type=XLSX)
     async def template(self, name: str, dual_rule: DualRule = "none") -> Response:

@@ -360,3 +360,15 @@ async def test_an_upload_is_its_institutions_own_and_the_templates_download(worl
     book = openpyxl.load_workbook(io.BytesIO(template.content))
     assert "填写说明" in book.sheetnames
     assert (await client.get("/school/templates/nonsense.xlsx")).status_code == 422
+
+
+async def test_a_long_result_pages_through_its_rows(world: World) -> None:
+    client = world.client
+    await sign_in(client, secret_of(world.evaluator))
+    sent = await upload(client, quirky_xlsx(quirky_rows(55)))
+    preview = await page(client, sent.headers["location"])
+    confirmed = await client.post(f"{sent.headers['location']}/confirm", data={"_csrf_token": csrf_of(preview)})
+    first = await page(client, confirmed.headers["location"])
+    assert "共 110 张证书" in first and first.count("data-number=") == 100, "50 rows of 55 on the first page"
+    second = await page(client, f"{confirmed.headers['location']}?page=2")
+    assert second.count("data-number=") == 10 and "第 58 行" in second and "第 4 行" not in second
