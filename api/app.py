@@ -29,6 +29,7 @@ from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
+from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
@@ -118,6 +119,7 @@ def create_app(settings: WebSettings) -> Litestar:
             CourseCertificatesController,
             AwardController,
             dashboard_router(settings),
+            school_router(settings),
             Router(
                 "/",
                 route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],
