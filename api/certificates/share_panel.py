@@ -84,5 +84,8 @@ async def holder_panel(runtime: Runtime, certificate_id: int, lang: str, **more:
         "max_days": sharing.MAX_DAYS,
         "default_days": DEFAULT_DAYS,
         "limit_text": t["share.limit_detail"].replace("{n}", str(sharing.MAX_ACTIVE)),
+        "notice": None,
+        "new_link": None,
+        "purpose": "",
         **more,
     }
