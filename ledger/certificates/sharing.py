@@ -169,6 +169,8 @@ async def create_share(session: AsyncSession, certificate_id: int, purpose: str,
 async def revoke_share(session: AsyncSession, certificate_id: int, share_id: int) -> None:
     """Revoke one of the certificate's active shares at once; NotFound for any other (another certificate's,
     already revoked, expired or unknown), so that share ids tell nothing."""
+    if not 0 < share_id < 2**63:
+        raise NotFound("没有这个有效的分享链接。 No such active share link.")
     share = await session.scalar(
         select(CertificateShare)
         .where(CertificateShare.id == share_id, *_active(certificate_id, clock.now()))

@@ -165,6 +165,11 @@ async def test_a_share_cannot_be_revoked_through_another_certificate(world: Worl
     made = (await share(app_client, skill)).json()
     wrong = await app_client.request("DELETE", f"{SHARES}/{made['id']}", json=holder(other, 2))
     assert wrong.status_code == 404
+    for unknown in (made["id"] + 1, 0, 2**70):
+        assert (await app_client.request("DELETE", f"{SHARES}/{unknown}", json=holder(skill))).status_code == 404
+    proof = form_value((await app_client.post("/check", data={**holder(skill), "lang": "zh"})).text, "proof")
+    page = await app_client.post("/check/revoke", data={"proof": proof, "share_id": "9" * 20})
+    assert page.status_code == 404 and 'data-notice="gone"' in page.text
     assert (await app_client.get(path_of(made))).status_code == 200
 
 
