@@ -1,14 +1,17 @@
-"""Completions in bulk: a JSON batch or a CSV file, validated whole, all rows or none."""
+"""Completions in bulk: a JSON batch or a CSV file, validated whole, all rows or none; a large file as a job."""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_dry, run_write
+from api.jobs.schemas import JobOut
+from api.jobs.uploads import read_head, submit_upload, wants_async
 from api.registration.csv_import import parse_completions_csv
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
@@ -50,6 +53,7 @@ class CompletionController(Controller):
         runtime: Shared,
         items: list[CompletionIn],
         dry_run: bool,
+        body: bytes | None = None,
     ) -> Response:
 
         async def work() -> BatchOut:
@@ -62,7 +66,7 @@ class CompletionController(Controller):
 
         if dry_run:
             return await run_dry(db_session, work)
-        return await run_write(request, db_session, principal, work)
+        return await run_write(request, db_session, principal, work, body=body)
 
     @post("/", status_code=201)
     async def create(
@@ -80,7 +84,12 @@ class CompletionController(Controller):
         check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
         return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
-    @post("/import", status_code=201)
+    @post(
+        "/import",
+        status_code=201,
+        request_max_body_size=None,  # sync bodies are capped below, jobs by LEDGER_MAX_IMPORT_BYTES
+        responses={202: ResponseSpec(JobOut, description="the import runs as a job: follow `Location`")},
+    )
     async def import_csv(
         self,
         request: Request,
@@ -90,9 +99,21 @@ class CompletionController(Controller):
         runtime: Shared,
         dry_run: bool = False,
     ) -> Response[BatchOut]:
-        """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers)."""
-        raw = await request.body()
-        items = parse_completions_csv(raw, max_rows=runtime.settings.domain.max_batch_rows)
+        """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers).
+
+        A body above LEDGER_ASYNC_IMPORT_BYTES (2 MiB) or of more than LEDGER_MAX_BATCH_ROWS rows, or any body sent
+        with `Prefer: respond-async`, runs as a job (docs/jobs.md): 202 with `Location: /api/v1/jobs/{id}`, the
+        file checked whole first, then registered chunk by chunk."""
+        settings = runtime.settings
+        sync_limit = min(settings.async_import_bytes, settings.max_body_bytes)
+        head, rest = await read_head(request, sync_limit)
+        lines = head.count(b"\n") - (1 if head.endswith(b"\n") else 0)
+        if wants_async(request) or rest is not None or lines > settings.domain.max_batch_rows:
+            lang = "en" if request.query_params.get("lang") == "en" else "zh"
+            return await submit_upload(
+                request, db_session, principal, institution_id, runtime, head, rest, dry_run=dry_run, lang=lang
+            )
+        items = parse_completions_csv(head, max_rows=settings.domain.max_batch_rows)
         if not items:
             raise InvalidInput("the CSV has no data rows")
-        return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run)
+        return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run, body=head)
