@@ -7,6 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -54,7 +55,8 @@ class CertificateList(msgspec.Struct):
     items: list[CertificateOut]
     limit: int
     offset: int
-    total: int  # how many match the filters in all (page on with offset)
+    total: int  # how many match the filters in all
+    next: str | None = None  # the next page's address (by key: pass its `after` on), None on the last page
 
 
 class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -127,19 +129,34 @@ class CertificateController(Controller):
     @get("/")
     async def index(
         self,
+        request: Request,
         db_session: DbSession,
         institution_id: OwnInstitution,
         runtime: Shared,
         which: Which,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
-    ) -> CertificateList:
+        after: Annotated[
+            int | None, Parameter(ge=0, description="page by key: the value `next` carries (faster than offset)")
+        ] = None,
+    ) -> Response[CertificateList]:
+        """The institution's certificates in the order they were issued, a page at a time. Follow `next` (also sent
+        as a `Link: <…>; rel="next"` header) to page through any number of them."""
         found, total = await reads.list_certificates(
-            db_session, institution_id, which.course_code, which.status, limit, offset, which.trainee_id
-        )
+            db_session, institution_id, which.course_code, which.status, limit + 1, offset, which.trainee_id, after
+        )  # one more than asked for says whether there is a next page
+        found, more = found[:limit], len(found) > limit
         base = runtime.settings.public_base_url
         awards = await reads.awards_of_certificates(db_session, found)
-        return CertificateList([certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset, total)
+        following = None
+        if more:
+            query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("after", "offset")]
+            following = f"{request.url.path}?{urlencode([*query, ('after', str(found[-1].id))])}"
+        page = CertificateList(
+            [certificate_out(c, base, awards.get(c.id)) for c in found], limit, offset, total, following
+        )
+        headers = {"Link": f'<{following}>; rel="next"'} if following else {}
+        return Response(page, headers=headers)
 
     @get("/export")
     async def export(

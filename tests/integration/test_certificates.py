@@ -372,6 +372,26 @@ async def test_the_certificate_list_filters_by_trainee_and_gives_a_total(world: 
     assert (other.json()["items"], other.json()["total"]) == ([], 0)  # another institution sees none of them
 
 
+async def test_the_certificate_list_pages_by_key_through_every_certificate(world: World) -> None:
+    answer = await register(world, [completion(i) for i in range(1, 8)])
+    issued = {c["number"] for row in answer["rows"] for c in row["certificates"]}
+    seen: list[str] = []
+    address: str | None = "/api/v1/certificates?limit=3&status=valid"
+    while address is not None:
+        page = await world.client.get(address, headers=world.evaluator)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["total"] == len(issued) and len(body["items"]) <= 3
+        seen += [c["number"] for c in body["items"]]
+        address = body["next"]
+        if address is not None:
+            assert page.headers["link"] == f'<{address}>; rel="next"'
+            assert "status=valid" in address and "limit=3" in address  # the filters carry over
+        else:
+            assert "link" not in page.headers
+    assert len(seen) == len(set(seen)) == len(issued) and set(seen) == issued
+
+
 async def test_the_certificate_list_exports_as_a_spreadsheet_to_keep(world: World) -> None:
     import csv
     import io
