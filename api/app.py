@@ -15,9 +15,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
+from api.certificates.holder import HolderCheckController
+from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
 from api.certificates.status_list import StatusListCache
-from api.certificates.verify import HolderCheckController, VerifyApiController, VerifyPageController, rate_limited
+from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
 from api.jobs.controllers import JobController
@@ -27,6 +29,7 @@ from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
+from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
@@ -114,6 +117,7 @@ def create_app(settings: WebSettings) -> Litestar:
             BureauKeyController,
             CourseController,
             CompletionController,
+            SheetController,
             TraineeController,
             LedgerController,
             CertificateLedgerController,
@@ -124,7 +128,7 @@ def create_app(settings: WebSettings) -> Litestar:
             dashboard_router(settings),
             Router(
                 "/",
-                route_handlers=[VerifyPageController, VerifyApiController],
+                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],
                 middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
             ),
             Router(

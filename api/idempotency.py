@@ -68,15 +68,16 @@ async def run_write(
     work: Callable[[], Awaitable[object]],
     status_code: int = 201,
     *,
-    body: bytes | None = None,
+    content: bytes | None = None,
 ) -> Response:
     """Run `work` (which flushes, never commits), commit, and answer with its result as JSON. A constraint the
     write or its commit violates is answered as the problem its constraint names, never a 500 (nor a 2xx).
-    `body`: the request's body when the caller has read it from the stream already."""
+    `content` is what the key's fingerprint covers instead of the raw body (an uploaded file without the
+    multipart boundary, which a client draws anew for every request)."""
     record_id = None
     if "idempotency-key" in request.headers:
         hasher = request_hasher(request)
-        hasher.update(await request.body() if body is None else body)
+        hasher.update(await request.body() if content is None else content)
         claimed = await claim_key(request, session, principal, hasher.digest())
         if isinstance(claimed, Response):
             return claimed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from typing import Any
 
 import asyncpg
@@ -46,6 +47,14 @@ class ProblemError(msgspec.Struct, omit_defaults=True):
     code: str
     message: str
     row: int | None = None
+    column: str | None = None  # a spreadsheet's own header for the field
+
+
+class ProblemWarning(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    row: int | None = None
+    column: str | None = None
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -54,6 +63,9 @@ class Problem(msgspec.Struct, omit_defaults=True):
     status: int
     detail: str = ""
     errors: list[ProblemError] = []
+    total_errors: int | None = None  # when `errors` is capped: how many there are
+    summary: dict[str, int] | None = None  # errors per code
+    warnings: list[ProblemWarning] = []
 
 
 def problem_type(slug: str) -> str:
@@ -67,13 +79,25 @@ def problem_response(
     detail: str,
     errors: list[FieldError] | None = None,
     headers: Any = None,
+    *,
+    max_errors: int | None = None,
+    warnings: list[ProblemWarning] | None = None,
 ) -> Response:
+    """`max_errors` caps the list and adds `total_errors` and a count per code (`summary`)."""
+    errors = errors or []
+    total = summary = None
+    if max_errors is not None:
+        total = len(errors)
+        summary = dict(Counter(e.code for e in errors).most_common())
     body = Problem(
         type=problem_type(slug),
         title=title,
         status=status,
         detail=detail,
-        errors=[ProblemError(e.field, e.code, e.message, e.row) for e in errors or []],
+        errors=[ProblemError(e.field, e.code, e.message, e.row, e.column) for e in errors[:max_errors]],
+        total_errors=total,
+        summary=summary,
+        warnings=warnings or [],
     )
     return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -112,6 +112,16 @@ class RowOut(msgspec.Struct, omit_defaults=True):
     trainee_id: uuid.UUID | None = None
     ledger_index: int | None = None
     certificates: list[EarnedCertificateOut] = []
+    sheet_row: int | None = None  # a spreadsheet import: the row as the sheet shows it (the header row counted)
+
+
+class SheetWarningOut(msgspec.Struct, omit_defaults=True):
+    """Something a spreadsheet import skipped or ignored (a title row, the school's own columns)."""
+
+    code: str
+    message: str
+    row: int | None = None
+    column: str | None = None
 
 
 class BatchOut(msgspec.Struct):
@@ -120,6 +130,7 @@ class BatchOut(msgspec.Struct):
     created: int
     unchanged: int
     rows: list[RowOut]
+    warnings: list[SheetWarningOut] = []
 
 
 class TraineeCompletionOut(msgspec.Struct):

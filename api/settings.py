@@ -28,6 +28,8 @@ class WebSettings:
     db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
     verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
     holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
+    holder_check_failures: int = env("LEDGER_HOLDER_CHECK_FAILURES", 5, at_least=1)  # per certificate and window
+    holder_check_window_hours: int = env("LEDGER_HOLDER_CHECK_WINDOW_HOURS", 24, at_least=1)
     status_list_ttl_seconds: int = env("LEDGER_STATUS_LIST_TTL_SECONDS", 60, at_least=1)
     pdf_signing: PdfSigning = env("LEDGER_PDF_SIGNING", "none")  # files: LEDGER_PDF_SIGNING_CERT and _KEY (PEM)
     pdf_signing_cert: Path | None = env("LEDGER_PDF_SIGNING_CERT", None)

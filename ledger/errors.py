@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One bad value: which row (0-based, for batches), which field, a stable code and a human message."""
+    """One bad value: which row (0-based, for batches; the sheet row for a spreadsheet), which field, a stable code
+    and a human message; `column` is the header a clerk gave the field in a spreadsheet."""
 
     field: str
     code: str
     message: str
     row: int | None = None
+    column: str | None = None
 
     def at_row(self, row: int) -> FieldError:
-        return FieldError(field=self.field, code=self.code, message=self.message, row=row)
+        return FieldError(field=self.field, code=self.code, message=self.message, row=row, column=self.column)
 
 
 class LedgerError(Exception):

@@ -27,6 +27,7 @@ from api.jobs.uploads import job_response
 from ledger import clock
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
+from ledger.certificates.reasons import ReasonCode
 from ledger.certificates.tables import Certificate
 from ledger.errors import FieldError, InvalidInput, NotFound
 from ledger.jobs.service import job_status, waiting_job
@@ -45,6 +46,7 @@ class CertificateOut(msgspec.Struct):
     issued_on: dt.date
     holder_name: str
     status_reason: str
+    status_reason_code: str
     status_effective_on: dt.date | None
     verify_url: str
     qr_text: str
@@ -59,13 +61,21 @@ class CertificateList(msgspec.Struct):
     next: str | None = None  # the next page's address (by key: pass its `after` on), None on the last page
 
 
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+
+
 class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    """`reason_code` from the fixed list (so every language can say it); `reason` is free text beside it,
+    required when the code is `other` (a body with text alone means `other`)."""
+
+    reason_code: ReasonCode = "other"
+    reason: Note = ""
     effective_on: dt.date | None = None
 
 
 class ReissueIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    reason_code: ReasonCode = "other"
+    reason: Note = ""
     corrected_name: str | None = None
 
 
@@ -94,6 +104,7 @@ def certificate_out(certificate: Certificate, public_base: str, award_id: uuid.U
         issued_on=certificate.issued_on,
         holder_name=snapshot["holder_name"],
         status_reason=certificate.status_reason,
+        status_reason_code=certificate.status_reason_code,
         status_effective_on=certificate.status_effective_on,
         verify_url=f"{public_base}/v/{certificate.verification_code}",
         qr_text=snapshot["qr_text"],
@@ -201,8 +212,10 @@ class CertificateController(Controller):
     async def pdf(
         self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Response[bytes]:
-        """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download."""
+        """The certificate as an A4 PDF (PAdES-signed where configured). The same bytes on every download.
+        Only a valid certificate is printed: a revoked, suspended or superseded one is refused (409)."""
         certificate = await certificate_status.certificate_of(db_session, institution_id, number)
+        certificate_status.require_printable(certificate)
         pdf = await certificate_pdf(db_session, certificate, runtime.pdf_signer)
         return Response(
             pdf,
@@ -217,7 +230,7 @@ class CertificateController(Controller):
 
         async def work() -> CertificateOut:
             changed = await certificate_status.change_status(
-                db_session, institution_id, number, action, data.reason, data.effective_on
+                db_session, institution_id, number, action, data.reason_code, data.reason, data.effective_on
             )
             return certificate_out(changed, runtime.settings.public_base_url)
 
@@ -260,7 +273,7 @@ class CertificateController(Controller):
             base = runtime.settings.public_base_url
             sign = await qr_signer(db_session, runtime.vault, base)
             successor = await certificate_status.reissue(
-                db_session, institution_id, number, data.reason, data.corrected_name, sign, base
+                db_session, institution_id, number, data.reason_code, data.reason, data.corrected_name, sign, base
             )
             return certificate_out(successor, base)
 

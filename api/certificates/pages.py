@@ -1,98 +1,81 @@
-"""The public verification page: status first, in large type, then the certificate's fields (holder masked).
+"""The public verification pages: what each template under `templates/verification/` is given.
 
-The words in three languages and what the templates under `templates/verification/` show; 中文 by default,
-English and Uyghur (right to left) via ?lang=.
+Every page has a state (`data-status` on its status block): valid | revoked | suspended | superseded for a
+certificate's live status, invalid_qr when a scanned QR's signature does not verify (the registry's record may
+follow, labelled as such, but the page never leads with 有效), not_found for any code that names nothing. The words
+come from the language's catalogue (`api/i18n.py`); values that are data (names, institutions, occupations) stay
+as registered, in their own script, and dates and numbers are isolated left to right so that they read correctly
+inside Uyghur's right-to-left text.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from api.i18n import catalogue, languages
 from ledger.certificates.verification import Verification
 
-LANGUAGES = ("zh", "en", "ug")
-
-STATUS = {
-    "zh": {"valid": "有效", "revoked": "已撤销", "suspended": "已暂停", "superseded": "已被补发替代"},
-    "en": {"valid": "Valid", "revoked": "Revoked", "suspended": "Suspended", "superseded": "Superseded by a reissue"},
-    "ug": {
-        "valid": "ئىناۋەتلىك",
-        "revoked": "بىكار قىلىنغان",
-        "suspended": "ۋاقىتلىق توختىتىلغان",
-        "superseded": "قايتا تارقىتىلغان نۇسخىسى بىلەن ئالماشتۇرۇلغان",
-    },
-}
-
-LABELS = {
-    "zh": {
-        "title": "证书查验",
-        "kind": {"skill_level": "职业技能等级证书", "training": "培训合格证书", "special_ability": "专项职业能力证书",
-                 "graduation": "技工院校毕业证书", "legacy_qualification": "职业资格证书"},
-        "holder": "持证人", "occupation": "职业名称", "work_type": "工种/职业方向", "level": "职业技能等级",
-        "number": "证书编号", "issuer": "发证机构", "issued_on": "发证日期", "reason": "原因", "since": "生效日期",
-        "successor": "现行证书", "ledger": "账本记录（可独立验证）", "unknown": "未找到该证书",
-        "unknown_detail": "请核对查验码。伪造或篡改的证书无法通过查验。", "token_bad": "二维码签名无效：此二维码并非本系统签发",
-        "token_ok": "二维码签名已验证", "code": "查验码",
-    },
-    "en": {
-        "title": "Certificate verification",
-        "kind": {"skill_level": "Vocational Skill Level Certificate", "training": "Training Certificate",
-                 "special_ability": "Special Vocational Ability Certificate",
-                 "graduation": "Technical School Graduation Certificate",
-                 "legacy_qualification": "Vocational Qualification Certificate"},
-        "holder": "Holder", "occupation": "Occupation", "work_type": "Work type", "level": "Skill level",
-        "number": "Certificate No.", "issuer": "Issued by", "issued_on": "Date of issue", "reason": "Reason",
-        "since": "Effective", "successor": "Current certificate", "ledger": "Ledger record (independently verifiable)",
-        "unknown": "Certificate not found",
-        "unknown_detail": "Check the verification code. Forged or altered certificates do not verify.",
-        "token_bad": "QR signature invalid: this QR code was not issued by the ledger",
-        "token_ok": "QR signature verified", "code": "Verification code",
-    },
-    "ug": {
-        "title": "گۇۋاھنامە تەكشۈرۈش",
-        "kind": {"skill_level": "كەسپىي ماھارەت دەرىجە گۇۋاھنامىسى", "training": "تەربىيەلىنىش گۇۋاھنامىسى",
-                 "special_ability": "مەخسۇس كەسپىي ئىقتىدار گۇۋاھنامىسى", "graduation": "تېخنىكا مەكتىپى دىپلومى",
-                 "legacy_qualification": "كەسپىي سالاھىيەت گۇۋاھنامىسى"},
-        "holder": "ئىگىسى", "occupation": "كەسپ", "work_type": "ئىش تۈرى", "level": "ماھارەت دەرىجىسى",
-        "number": "گۇۋاھنامە نومۇرى", "issuer": "تارقاتقان ئورۇن", "issued_on": "تارقىتىلغان ۋاقىت",
-        "reason": "سەۋەبى", "since": "كۈچكە ئىگە بولغان ۋاقىت", "successor": "ھازىرقى گۇۋاھنامە",
-        "ledger": "دەپتەر خاتىرىسى", "unknown": "گۇۋاھنامە تېپىلمىدى",
-        "unknown_detail": "تەكشۈرۈش نومۇرىنى تەكشۈرۈڭ.", "token_bad": "QR ئىمزاسى ئىناۋەتسىز",
-        "token_ok": "QR ئىمزاسى دەلىللەندى", "code": "تەكشۈرۈش نومۇرى",
-    },
-}  # fmt: skip
-
-LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ug": "ئۇيغۇرچە"}
 CERTIFICATE = "verification/certificate.html"
 UNKNOWN = "verification/unknown.html"
+HOME = "verification/home.html"
+CHECK = "verification/check.html"
 
 
-def unknown_context(lang: str) -> dict[str, object]:
-    return {"lang": lang, "text": LABELS[lang]}
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One field of the certificate: `script` is "ltr" for codes, numbers and dates (isolated left to right),
+    "zh" for registered Chinese text shown as it is, "" for text in the page's language."""
+
+    label: str
+    value: str
+    script: str = ""
+
+
+def page_context(lang: str, path: str, **more: object) -> dict[str, object]:
+    """What every public page needs: its language, its words, the language links (to `path`)."""
+    return {"lang": lang, "t": catalogue(lang), "path": path, "languages": languages(), **more}
+
+
+def unknown_context(lang: str, path: str) -> dict[str, object]:
+    return page_context(lang, path, state="not_found")
+
+
+def level_text(view: Verification, lang: str) -> str:
+    snapshot = view.snapshot
+    if snapshot.level is None:
+        return ""
+    return catalogue(lang)[f"level.{snapshot.level}"]
+
+
+def certificate_rows(view: Verification, lang: str) -> list[Row]:
+    t = catalogue(lang)
+    snapshot = view.snapshot
+    data = "" if lang == "zh" else "zh"
+    level = level_text(view, lang)
+    return [
+        Row(t["field.holder"], view.masked_holder, data),
+        Row(t["field.occupation"], snapshot.occupation_name, data),
+        Row(t["field.occupation_code"], snapshot.occupation_code, "ltr"),
+        Row(t["field.work_type"], snapshot.work_type or "--", data),
+        *([Row(t["field.level"], level)] if level else []),
+        Row(t["field.number"], snapshot.number, "ltr"),
+        Row(t["field.issuer"], snapshot.issuer_name, data),
+        Row(t["field.issued_on"], snapshot.issued_on.isoformat(), "ltr"),
+        Row(t["field.code"], snapshot.verification_code, "ltr"),
+    ]
 
 
 def certificate_context(view: Verification, lang: str, path: str, token_ok: bool | None) -> dict[str, object]:
-    """What `verification/certificate.html` shows; `token_ok` is None where no QR token was scanned."""
-    text = LABELS[lang]
-    snapshot = view.snapshot
-    kinds: dict[str, str] = text["kind"]  # type: ignore[assignment]
-    level = snapshot.level_text if lang == "zh" else (snapshot.level_text_en or snapshot.level_text)
-    rows = [
-        (text["holder"], view.masked_holder),
-        (text["occupation"], f"{snapshot.occupation_name}（{snapshot.occupation_code}）"),
-        (text["work_type"], snapshot.work_type or "--"),
-        *([(text["level"], level)] if level else []),
-        (text["number"], snapshot.number),
-        (text["issuer"], snapshot.issuer_name),
-        (text["issued_on"], snapshot.issued_on.isoformat()),
-        (text["code"], snapshot.verification_code),
-    ]
-    return {
-        "lang": lang,
-        "text": text,
-        "view": view,
-        "status_text": STATUS[lang][view.status],
-        "kind_text": kinds[snapshot.kind],
-        "rows": rows,
-        "token_ok": token_ok,
-        "path": path,
-        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
-    }
+    """What `verification/certificate.html` shows; `token_ok` is None where no QR token was scanned, False where
+    the scanned token's signature does not verify (or it names another certificate): the page is then invalid_qr."""
+    t = catalogue(lang)
+    return page_context(
+        lang,
+        path,
+        state="invalid_qr" if token_ok is False else view.status,
+        view=view,
+        record_status=t[f"status.{view.status}"],
+        kind_text=t[f"kind.{view.snapshot.kind}"],
+        rows=certificate_rows(view, lang),
+        token_ok=token_ok,
+    )

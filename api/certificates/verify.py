@@ -5,18 +5,18 @@ strictly."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from urllib.parse import quote
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import JSONBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from api.certificates.pages import CERTIFICATE, LANGUAGES, UNKNOWN, certificate_context, unknown_context
+from api.certificates.pages import CERTIFICATE, HOME, UNKNOWN, certificate_context, page_context, unknown_context
 from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
+from api.i18n import language
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
 from ledger.errors import NotFound
@@ -26,7 +26,8 @@ from ledger.tenancy.signing_keys import active_key, published_keys
 class VerificationOut(msgspec.Struct):
     code: str
     status: str  # valid | suspended | revoked | superseded
-    status_reason: str | None
+    status_reason_code: str | None  # one of the fixed reason codes (docs/verification.md)
+    status_reason: str | None  # free text beside it
     status_effective_on: dt.date | None
     superseded_by: str | None
     kind: str
@@ -44,22 +45,8 @@ class VerificationOut(msgspec.Struct):
     ledger: str
 
 
-class HolderCheckIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(max_length=64)]
-    name: Annotated[str, msgspec.Meta(max_length=64)]
-    id_number: Annotated[str, msgspec.Meta(max_length=64)]
-
-
-class HolderCheckOut(msgspec.Struct):
-    match: bool
-
-
 class Jwks(msgspec.Struct):
     keys: list[dict[str, str]]
-
-
-def _lang(lang: str | None) -> str:
-    return lang if lang in LANGUAGES else "zh"
 
 
 async def _keys(runtime: Runtime) -> dict:
@@ -67,7 +54,7 @@ async def _keys(runtime: Runtime) -> dict:
         return await published_keys(session, "certificate")
 
 
-def _page(template: str, context: dict[str, object], status: int = 200) -> Template:
+def html_page(template: str, context: dict[str, object], status: int = 200) -> Template:
     return Template(
         template,
         context=context,
@@ -82,28 +69,45 @@ class VerifyPageController(Controller):
     opt = PUBLIC
     include_in_schema = False
 
+    @get("/")
+    async def home(self, lang: str | None = None) -> Template:
+        """The verification home, the address a certificate prints: a box for the code as printed."""
+        return html_page(HOME, page_context(language(lang), "/"))
+
+    @get("/v")
+    async def typed(self, runtime: Shared, code: str = "", lang: str | None = None) -> Template | Redirect:
+        """The home's form: a typed code goes to its certificate's page, anything else to the not-found page."""
+        chosen = language(lang)
+        view = await verification.verify(runtime.pool, code[:64])
+        if view is None:
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
+        return Redirect(f"/v/{view.snapshot.verification_code}?lang={chosen}", status_code=303)
+
     @get(["/v/{code:str}", "/V/{code:str}"])
     async def page(self, code: str, runtime: Shared, lang: str | None = None) -> Template:
-        language = _lang(lang)
+        chosen = language(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(UNKNOWN, unknown_context(language), 404)
-        return _page(CERTIFICATE, certificate_context(view, language, f"/v/{view.snapshot.verification_code}", None))
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
+        path = f"/v/{view.snapshot.verification_code}"
+        return html_page(CERTIFICATE, certificate_context(view, chosen, path, None))
 
     @get(["/V/{code:str}/{token:str}", "/v/{code:str}/{token:str}"])
     async def scanned(self, code: str, token: str, runtime: Shared, lang: str | None = None) -> Template:
-        """What a scanned QR code opens: the live status, and whether the QR's own signature verifies."""
-        language = _lang(lang)
+        """What a scanned QR code opens: the live status if the QR's own signature verifies, the red invalid_qr
+        state (with the registry's record under it) if it does not."""
+        chosen = language(lang)
         view = await verification.verify(runtime.pool, code)
         if view is None:
-            return _page(UNKNOWN, unknown_context(language), 404)
+            return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         try:
             claims = verify_token(token.upper(), await _keys(runtime))
             token_ok = claims.code == view.snapshot.verification_code
         except TokenError:
             token_ok = False
-        path = f"/v/{view.snapshot.verification_code}"
-        return _page(CERTIFICATE, certificate_context(view, language, path, token_ok))
+        # the language links keep the token, so that switching language never turns invalid_qr into 有效
+        path = f"/V/{view.snapshot.verification_code}/{quote(token, safe='')}"
+        return html_page(CERTIFICATE, certificate_context(view, chosen, path, token_ok))
 
 
 class VerifyApiController(Controller):
@@ -121,6 +125,7 @@ class VerifyApiController(Controller):
         return VerificationOut(
             code=s.verification_code,
             status=view.status,
+            status_reason_code=view.reason_code or None,
             status_reason=view.reason or None,
             status_effective_on=view.effective_on,
             superseded_by=view.successor_code,
@@ -159,19 +164,6 @@ class VerifyApiController(Controller):
         )
         runtime.status_list.keep(token)
         return token
-
-
-class HolderCheckController(Controller):
-    path = "/api/v1/verify/holder-check"
-    tags = ["public"]
-    opt = PUBLIC
-
-    @post("/", status_code=200)
-    async def check(self, data: JSONBody[HolderCheckIn], runtime: Shared) -> HolderCheckOut:
-        """Does this name and ID number belong to the certificate's holder? Answers only yes or no."""
-        return HolderCheckOut(
-            await verification.holder_matches(runtime.pool, runtime.vault, data.code, data.name, data.id_number)
-        )
 
 
 def rate_limited(settings_rate: int, store: str) -> list:

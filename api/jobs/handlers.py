@@ -1,23 +1,15 @@
-"""What the job workers run, by kind: composed here, where the spreadsheet reader, the QR signer and the PDF
-renderer are at hand."""
+"""What the job workers run, by kind: composed here, where the QR signer and the PDF renderer are at hand."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import Runtime
 from api.jobs.course_pdf import COURSE_PDF, CoursePdfMaker
-from api.jobs.csv_chunks import CsvSheet
 from ledger.certificates.issuance import QrSigner
-from ledger.jobs.imports import IMPORT, Importer, Sheet
+from ledger.jobs.imports import IMPORT, Importer
 from ledger.jobs.worker import Handler
-
-
-def open_sheet(path: Path, filename: str, media_type: str) -> Sheet:
-    return CsvSheet(path)
 
 
 def job_handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -26,7 +18,4 @@ def job_handlers(runtime: Runtime) -> dict[str, Handler]:
     async def signer_for(session: AsyncSession) -> QrSigner:
         return await qr_signer(session, runtime.vault, base)
 
-    return {
-        IMPORT: Importer(runtime.vault, base, open_sheet, signer_for),
-        COURSE_PDF: CoursePdfMaker(runtime.pdf_signer),
-    }
+    return {IMPORT: Importer(runtime.vault, base, signer_for), COURSE_PDF: CoursePdfMaker(runtime.pdf_signer)}

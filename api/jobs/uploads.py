@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 import multipart
@@ -20,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import Runtime
 from api.idempotency import claim_key, request_hasher
 from api.jobs.schemas import JobOut
+from api.settings import WebSettings
 from ledger.errors import FieldError, InvalidInput
 from ledger.jobs.files import keep_file, name_file, too_large
 from ledger.jobs.imports import submit_import
 from ledger.jobs.service import job_status
+from ledger.registration.sheets import Lang
 from ledger.tenancy import idempotency
 from ledger.tenancy.service import Principal
 
@@ -34,30 +37,11 @@ def wants_async(request: Request) -> bool:
     return any(token.split("=")[0].strip().lower() == "respond-async" for token in prefer.split(","))
 
 
-async def read_head(request: Request, limit: int) -> tuple[bytes, AsyncIterator[bytes] | None]:
-    """The body's first bytes, up to just past `limit`, and the rest of its stream (None when it ended within)."""
-    stream = request.stream()
-    head = bytearray()
-    async for piece in stream:
-        head += piece
-        if len(head) > limit:
-            return bytes(head), stream
-    return bytes(head), None
-
-
 def job_response(job: JobOut, *, replayed: bool = False) -> Response:
     headers = {"Location": job.links.self}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(content=msgspec.json.encode(job), status_code=202, media_type="application/json", headers=headers)
-
-
-async def _body(head: bytes, rest: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
-    if head:
-        yield head
-    if rest is not None:
-        async for piece in rest:
-            yield piece
 
 
 def _filename(request: Request) -> str | None:
@@ -70,7 +54,7 @@ def _filename(request: Request) -> str | None:
 class _FilePart:
     """The first file part of a multipart body, as its bytes arrive."""
 
-    def __init__(self, boundary: str, pieces: AsyncIterator[bytes]) -> None:
+    def __init__(self, boundary: str, pieces: AsyncIterator[bytes]) -> None:  # the raw body's pieces
         self.parser = multipart.PushMultipartParser(boundary, max_header_size=8192, max_header_count=16)
         self.pieces = pieces
         self.filename: str | None = None
@@ -104,27 +88,26 @@ async def submit_upload(
     principal: Principal,
     institution_id: int,
     runtime: Runtime,
-    head: bytes,
-    rest: AsyncIterator[bytes] | None,
     *,
     dry_run: bool,
-    lang: str,
+    lang: Lang,
+    read: tuple[bytes, str | None, str | None] | None = None,
 ) -> Response:
-    """Keep the upload, queue its import job and answer 202 with the job, in one transaction."""
-    hasher = request_hasher(request)
-
-    async def fingerprinted() -> AsyncIterator[bytes]:
-        async for piece in _body(head, rest):
-            hasher.update(piece)
-            yield piece
-
-    content_type = request.headers.get("content-type", "")
-    media, options = multipart.parse_options_header(content_type)
-    filename, media_type, content = _filename(request), media or None, fingerprinted()
+    """Keep the upload, queue its import job and answer 202 with the job, in one transaction. The body is streamed
+    from the request, or `read` is the file already read (bytes, file name, media type)."""
+    hasher = request_hasher(request)  # over the file's bytes, as the synchronous import's key (api/idempotency.py)
     part = None
-    if media == "multipart/form-data" and options.get("boundary"):
-        part = _FilePart(options["boundary"], content)
-        content = part.data()
+    if read is not None:
+        content: AsyncIterator[bytes] | bytes = read[0]
+        filename, media_type = read[1], read[2]
+        hasher.update(read[0])
+    else:
+        media, options = multipart.parse_options_header(request.headers.get("content-type", ""))
+        filename, media_type, content = _filename(request), media or None, request.stream()
+        if media == "multipart/form-data" and options.get("boundary"):
+            part = _FilePart(options["boundary"], content)
+            content = part.data()
+        content = _fingerprinted(content, hasher)
     limit, hours = runtime.settings.max_import_bytes, runtime.settings.domain.stored_file_hours
     try:
         file_id = await keep_file(
@@ -153,3 +136,17 @@ async def submit_upload(
         await idempotency.keep_response(session, record_id, 202, "application/json", msgspec.json.encode(job))
     await session.commit()
     return job_response(job)
+
+
+async def _fingerprinted(pieces: AsyncIterator[bytes], hasher: Any) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        hasher.update(piece)
+        yield piece
+
+
+def goes_async(request: Request, settings: WebSettings) -> bool:
+    """Whether an import runs as a job: asked for (`Prefer: respond-async`), or a body above the threshold or of
+    unknown length (a chunked upload is not read into memory to find out)."""
+    length = request.headers.get("content-length", "")
+    limit = min(settings.async_import_bytes, settings.max_body_bytes)
+    return wants_async(request) or not length.isdigit() or int(length) > limit

@@ -1,4 +1,5 @@
-"""Completions in bulk: a JSON batch or a CSV file, validated whole, all rows or none; a large file as a job."""
+"""Completions in bulk: a JSON batch or a spreadsheet (xlsx, xls, CSV), validated whole, all rows or none; a large
+file as a job (docs/jobs.md)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_dry, run_write
 from api.jobs.schemas import JobOut
-from api.jobs.uploads import read_head, submit_upload, wants_async
-from api.registration.csv_import import parse_completions_csv
-from api.schemas import BatchOut, EarnedCertificateOut, RowOut
+from api.jobs.uploads import goes_async, submit_upload
+from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
+from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
-from ledger.errors import InvalidInput
+from ledger.errors import Conflict, InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
+from ledger.registration.sheets import Chunk, SheetRejected, open_sheet
 
 
-def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
-    return BatchOut(
+def _batch_out(outcomes: list[RowOutcome], dry_run: bool, sheet: Chunk | None = None) -> BatchOut:
+    batch = BatchOut(
         dry_run=dry_run,
         total=len(outcomes),
         created=sum(o.status == "created" for o in outcomes),
@@ -37,12 +39,18 @@ def _batch_out(outcomes: list[RowOutcome], dry_run: bool) -> BatchOut:
             for o in outcomes
         ],
     )
+    if sheet is not None:
+        for row in batch.rows:
+            row.sheet_row = sheet.sheet_rows[row.row]
+        batch.warnings = [SheetWarningOut(w.code, w.message, w.row, w.column) for w in sheet.header.warnings]
+    return batch
 
 
 class CompletionController(Controller):
     path = "/api/v1/completions"
     tags = ["institution"]
     guards = [institution_key]
+    exception_handlers = {SheetRejected: sheet_problem}
 
     async def _register(
         self,
@@ -53,7 +61,8 @@ class CompletionController(Controller):
         runtime: Shared,
         items: list[CompletionIn],
         dry_run: bool,
-        body: bytes | None = None,
+        sheet: Chunk | None = None,
+        content: bytes | None = None,
     ) -> Response:
 
         async def work() -> BatchOut:
@@ -62,11 +71,11 @@ class CompletionController(Controller):
             outcomes = await register_completions(
                 db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
             )
-            return _batch_out(outcomes, dry_run)
+            return _batch_out(outcomes, dry_run, sheet)
 
         if dry_run:
             return await run_dry(db_session, work)
-        return await run_write(request, db_session, principal, work, body=body)
+        return await run_write(request, db_session, principal, work, content=content)
 
     @post("/", status_code=201)
     async def create(
@@ -87,10 +96,10 @@ class CompletionController(Controller):
     @post(
         "/import",
         status_code=201,
-        request_max_body_size=None,  # sync bodies are capped below, jobs by LEDGER_MAX_IMPORT_BYTES
+        request_max_body_size=None,  # synchronous bodies are at most LEDGER_ASYNC_IMPORT_BYTES, jobs' is checked
         responses={202: ResponseSpec(JobOut, description="the import runs as a job: follow `Location`")},
     )
-    async def import_csv(
+    async def import_sheet(
         self,
         request: Request,
         db_session: DbSession,
@@ -98,22 +107,43 @@ class CompletionController(Controller):
         institution_id: OwnInstitution,
         runtime: Shared,
         dry_run: bool = False,
+        lang: LangParam = None,
     ) -> Response[BatchOut]:
-        """The same from a CSV body (UTF-8, UTF-8 with BOM, or GB18030; Chinese or English headers).
+        """The same from a spreadsheet: .xlsx / .xls / .ods, or CSV (UTF-8, UTF-8 with BOM, GB18030; comma or tab),
+        as the raw body or the `file` part of a multipart/form-data upload; the format is told by the content.
+        Title rows above the header and the school's own columns are skipped (`warnings`). Errors name the sheet
+        row and the clerk's header, in Chinese (`?lang=en` or Accept-Language: en for English), all in one
+        answer (the first 200, with `total_errors` and a count per code). POST /import/errors returns the sheet
+        with its errors marked. docs/import.md lists every header and value the reader accepts.
 
-        A body above LEDGER_ASYNC_IMPORT_BYTES (2 MiB) or of more than LEDGER_MAX_BATCH_ROWS rows, or any body sent
-        with `Prefer: respond-async`, runs as a job (docs/jobs.md): 202 with `Location: /api/v1/jobs/{id}`, the
-        file checked whole first, then registered chunk by chunk."""
-        settings = runtime.settings
-        sync_limit = min(settings.async_import_bytes, settings.max_body_bytes)
-        head, rest = await read_head(request, sync_limit)
-        lines = head.count(b"\n") - (1 if head.endswith(b"\n") else 0)
-        if wants_async(request) or rest is not None or lines > settings.domain.max_batch_rows:
-            lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        A file above LEDGER_ASYNC_IMPORT_BYTES (2 MiB) or of more than LEDGER_MAX_BATCH_ROWS rows, or any upload
+        sent with `Prefer: respond-async`, runs as a job (docs/jobs.md): 202 with `Location: /api/v1/jobs/{id}`,
+        the file checked whole first, then registered chunk by chunk."""
+        chosen = clerk_lang(request, lang)
+        if goes_async(request, runtime.settings):
             return await submit_upload(
-                request, db_session, principal, institution_id, runtime, head, rest, dry_run=dry_run, lang=lang
+                request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen
             )
-        items = parse_completions_csv(head, max_rows=settings.domain.max_batch_rows)
-        if not items:
-            raise InvalidInput("the CSV has no data rows")
-        return await self._register(request, db_session, principal, institution_id, runtime, items, dry_run, body=head)
+        read = await upload(request, chosen)
+        raw = read[0]
+        try:
+            whole = open_sheet(raw, read[1], read[2], lang=chosen).whole(runtime.settings.domain.max_batch_rows)
+        except InvalidInput as exc:
+            if not any(e.code == "too_many_rows" for e in exc.errors):
+                raise
+            return await submit_upload(
+                request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen, read=read
+            )
+        if not whole.ok:
+            try:
+                rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
+            finally:
+                await db_session.rollback()
+            if rejected is not None:
+                raise rejected
+        try:
+            return await self._register(
+                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
+            )
+        except (InvalidInput, Conflict) as exc:
+            raise located(whole, exc, chosen) from exc

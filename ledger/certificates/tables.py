@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,13 +20,15 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ledger.certificates.reasons import REASON_CODES
 from ledger.database.base import Base, _now
 
 CERTIFICATE_KINDS = ("skill_level", "special_ability", "training", "graduation", "legacy_qualification")
 STATUSES = ("valid", "suspended", "revoked", "superseded")
+_REASON_SQL = ", ".join(f"'{code}'" for code in REASON_CODES)
 STATUS_LIST_BITS = 1 << 24  # 16,777,216 positions: random indices stay sparse at provincial scale
 
 
@@ -78,6 +81,7 @@ class Certificate(Base):
         ),
         Index("ix_certificates_person_id", "person_id"),
         Index("ix_certificates_course_id", "course_id"),
+        CheckConstraint(f"status_reason_code IN ('', {_REASON_SQL})", name="status_reason_code"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -93,7 +97,8 @@ class Certificate(Base):
     level: Mapped[int | None] = mapped_column(SmallInteger)
     issued_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), server_default="valid")
-    status_reason: Mapped[str] = mapped_column(Text, server_default="")
+    status_reason: Mapped[str] = mapped_column(Text, server_default="")  # free text beside the code
+    status_reason_code: Mapped[str] = mapped_column(String(24), server_default="")  # one of REASON_CODES
     status_effective_on: Mapped[dt.date | None] = mapped_column(Date)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True)
@@ -108,6 +113,7 @@ class CertificateStatusChange(Base):
     __tablename__ = "certificate_status_changes"
     __table_args__ = (
         CheckConstraint("status IN ('suspended', 'revoked', 'superseded', 'valid')", name="status"),
+        CheckConstraint(f"reason_code IN ({_REASON_SQL})", name="reason_code"),
         Index("ix_certificate_status_changes_certificate", "certificate_id", "id"),
     )
 
@@ -115,6 +121,7 @@ class CertificateStatusChange(Base):
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(24), server_default="other")
     effective_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = _now()
 
@@ -154,4 +161,43 @@ class CertificatePdf(Base):
     created_at: Mapped[dt.datetime] = _now()
 
 
-__all__ = ["Certificate", "CertificatePdf", "CertificateStatusChange", "DualAward", "NumberCounter"]
+class HolderCheckBudget(Base):
+    """The times of a certificate's recent failed holder checks (those inside the window), whatever the client
+    address: once the budget is spent, that certificate's check is refused until the oldest failure ages out."""
+
+    __tablename__ = "holder_check_budgets"
+
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), primary_key=True)
+    failures: Mapped[list[dt.datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), server_default=text("'{}'"))
+
+
+class CertificateShare(Base):
+    """A link the holder made to show the certificate, with the full name, to someone for a stated purpose.
+    Only the token's SHA-256 is kept; the link itself is shown to the holder once."""
+
+    __tablename__ = "certificate_shares"
+    __table_args__ = (
+        CheckConstraint("length(token_hash) = 32", name="token_hash"),
+        CheckConstraint("char_length(purpose) BETWEEN 1 AND 100", name="purpose"),
+        CheckConstraint("expires_at > created_at AND expires_at <= created_at + interval '90 days'", name="expiry"),
+        Index("ix_certificate_shares_certificate", "certificate_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _now()
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = [
+    "Certificate",
+    "CertificatePdf",
+    "CertificateShare",
+    "CertificateStatusChange",
+    "DualAward",
+    "HolderCheckBudget",
+    "NumberCounter",
+]

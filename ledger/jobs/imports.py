@@ -18,16 +18,15 @@ A restarted job resumes after its last committed chunk; the check is not repeate
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.certificates.issuance import QrSigner
-from ledger.commands import CompletionIn
 from ledger.database.constraints import named_violations
 from ledger.database.driver import driver
 from ledger.errors import FieldError, InvalidInput, LedgerError
@@ -37,23 +36,11 @@ from ledger.jobs.service import MAX_KEPT_ERRORS, submit_job
 from ledger.jobs.worker import JobFailed, JobRun
 from ledger.people.pii import PiiVault
 from ledger.registration.service import RowOutcome, register_completions
+from ledger.registration.sheets import Chunk, Lang, Sheet, open_sheet
 
 IMPORT = "import"
 
 
-class ChunkOfRows(Protocol):
-    """What a spreadsheet reader hands over for a run of rows."""
-
-    items: list[CompletionIn]
-    sheet_rows: list[int]  # the spreadsheet row of each item
-    problems: Sequence[Any]  # rows that could not be read: objects with field, code, message, row (+ column)
-
-
-class Sheet(Protocol):
-    def chunks(self, size: int, lang: str = ...) -> Iterator[Any]: ...
-
-
-OpenSheet = Callable[[Path, str, str], Sheet]  # (local copy, filename, media type) -> a sheet
 SignerFor = Callable[[AsyncSession], Awaitable[QrSigner]]
 
 
@@ -63,7 +50,7 @@ async def submit_import(
     file_id: uuid.UUID,
     *,
     api_key_id: int | None = None,
-    lang: str = "zh",
+    lang: Lang = "zh",
     dry_run: bool = False,
     chunk_rows: int | None = None,
 ) -> uuid.UUID:
@@ -78,21 +65,10 @@ async def submit_import(
     )
 
 
-def row_error(error: FieldError, chunk: ChunkOfRows) -> dict[str, Any]:
-    """A service error (its `row` an index into the chunk's items) at the spreadsheet row it came from."""
-    sheet_row = chunk.sheet_rows[error.row] if error.row is not None and error.row < len(chunk.sheet_rows) else None
-    column = getattr(chunk, "column_of", lambda _: None)(error.field)
-    return {"row": sheet_row, "column": column, "field": error.field, "code": error.code, "message": error.message}
-
-
-def problem_error(problem: Any) -> dict[str, Any]:
-    return {
-        "row": getattr(problem, "row", None),
-        "column": getattr(problem, "column", None),
-        "field": getattr(problem, "field", "file"),
-        "code": getattr(problem, "code", "invalid"),
-        "message": getattr(problem, "message", str(problem)),
-    }
+def as_error(error: FieldError) -> dict[str, Any]:
+    """A sheet error (its row the sheet row, its column the clerk's header) as a job keeps it."""
+    return {"row": error.row, "column": error.column, "field": error.field, "code": error.code,
+            "message": error.message}  # fmt: skip
 
 
 class _Errors:
@@ -112,52 +88,53 @@ class _Errors:
 
 @dataclass(frozen=True)
 class Importer:
-    """The handler of import jobs; the web layer gives it the spreadsheet reader and the QR signer."""
+    """The handler of import jobs; the web layer gives it the QR signer."""
 
     vault: PiiVault
     public_base: str
-    open_sheet: OpenSheet
     signer_for: SignerFor
-    map_error: Callable[[FieldError, Any], dict[str, Any]] = row_error
 
     async def __call__(self, run: JobRun) -> None:
         lease = run.lease
         assert lease.input_file_id is not None
         size = int(lease.params.get("chunk_rows") or run.settings.import_chunk_rows)
-        lang = str(lease.params.get("lang") or "zh")
+        lang: Lang = "en" if lease.params.get("lang") == "en" else "zh"
         async with run.sessions() as session:
             info = await file_info(session, lease.institution_id, lease.input_file_id)
             async with local_copy(session, lease.institution_id, lease.input_file_id) as path:
                 await session.close()
-                sheet = self.open_sheet(path, info.filename, info.media_type)
+                sheet = await asyncio.to_thread(open_sheet, path, info.filename, info.media_type, lang=lang)
                 if run.result.get("phase") != "writing":
-                    await self._check(run, sheet, size, lang)
+                    await self._check(run, sheet, size)
                 if lease.params.get("dry_run"):
                     async with run.sessions() as done:
                         await run.finish(done, {**run.result, "phase": "checked", "dry_run": True})
                     return
-                await self._write(run, sheet, size, lang)
+                await self._write(run, sheet, size)
 
-    async def _check(self, run: JobRun, sheet: Sheet, size: int, lang: str) -> None:
-        errors, rows, unreadable = _Errors(), 0, 0
-        async for chunk in _chunks(sheet, size, lang):
-            errors.add([problem_error(p) for p in chunk.problems])
+    async def _check(self, run: JobRun, sheet: Sheet, size: int) -> None:
+        """Every error of the file, in one streaming pass: the reader's and the service's (as a dry run)."""
+        errors, rows = _Errors(), 0
+        warnings = [dataclasses.asdict(w) for w in sheet.warnings]
+        async for chunk in _chunks(sheet, size):
+            errors.add([as_error(p) for p in chunk.problems])
             rows += len(chunk.items)
-            unreadable += len({getattr(p, "row", None) for p in chunk.problems})
-            if chunk.items:
-                async with run.sessions() as session:
-                    try:
-                        await register_completions(
-                            session, self.vault, run.lease.institution_id, chunk.items, None, self.public_base,
-                            dry_run=True,
-                        )  # fmt: skip
-                    except InvalidInput as exc:
-                        errors.add([self.map_error(e, chunk) for e in exc.errors])
-                    finally:
-                        await session.rollback()
             async with run.sessions() as session:
-                await run.commit(session, 0, result={"phase": "checking", "checked": rows + unreadable})
-        if errors.count:
+                try:
+                    await register_completions(
+                        session, self.vault, run.lease.institution_id, chunk.items, None, self.public_base,
+                        dry_run=True,
+                    )  # fmt: skip
+                except InvalidInput as exc:
+                    errors.add([as_error(e) for e in chunk.locate(exc.errors)])
+                finally:
+                    await session.rollback()
+            async with run.sessions() as session:
+                progress = {"phase": "checking", "checked": rows, "warnings": warnings}
+                await run.commit(session, 0, result=progress)
+        once = [as_error(p) for p in sheet.file_problems()]  # Excel's damage, told once for the file
+        if once or errors.count:
+            errors.kept, errors.count = capped(once, errors.kept), errors.count + len(once)
             bad = len(errors.rows)
             raise JobFailed(
                 f"文件中有 {errors.count} 处错误（{bad} 行），未登记任何一行；请按错误说明修改后重新提交 / "
@@ -165,40 +142,43 @@ class Importer:
                 "again",
                 errors.kept,
                 errors.count,
-                result={"phase": "checked", "checked": rows + unreadable, "created": 0, "unchanged": 0},
+                result={"phase": "checked", "checked": rows, "created": 0, "unchanged": 0, "warnings": warnings},
             )
         async with run.sessions() as session:
-            result = {"phase": "writing", "checked": rows, "created": 0, "unchanged": 0, "certificates": 0}
+            result = {"phase": "writing", "checked": rows, "created": 0, "unchanged": 0, "certificates": 0,
+                      "warnings": warnings}  # fmt: skip
             await run.commit(session, 0, result=result, total=rows)
 
-    async def _write(self, run: JobRun, sheet: Sheet, size: int, lang: str) -> None:
+    async def _write(self, run: JobRun, sheet: Sheet, size: int) -> None:
         position = 0
-        async for chunk in _chunks(sheet, size, lang):
-            items, rows = chunk.items, chunk.sheet_rows
-            if chunk.problems:  # the check passed over these very bytes: only a changed reader can get here
+        async for chunk in _chunks(sheet, size):
+            if not chunk.ok:  # the check passed over these very bytes: only a changed reader can get here
                 raise JobFailed("文件读取结果与检查时不一致 / the file reads differently than when it was checked",
-                                [problem_error(p) for p in chunk.problems])  # fmt: skip
-            skip = min(max(run.done - position, 0), len(items))
-            position += len(items)
-            if skip == len(items):
+                                [as_error(p) for p in chunk.problems])  # fmt: skip
+            skip = min(max(run.done - position, 0), len(chunk.items))
+            position += len(chunk.items)
+            if skip == len(chunk.items):
                 continue  # committed before a restart
-            await self._register(run, chunk, items[skip:], rows[skip:], position)
+            if skip:
+                chunk = dataclasses.replace(chunk, items=chunk.items[skip:], sheet_rows=chunk.sheet_rows[skip:])
+            await self._register(run, chunk, position)
         async with run.sessions() as session:
             await run.finish(session, {**run.result, "phase": "done"}, done=run.done)
 
-    async def _register(self, run: JobRun, chunk: Any, items: list[CompletionIn], rows: list[int], done: int) -> None:
+    async def _register(self, run: JobRun, chunk: Chunk, done: int) -> None:
+        """Write one chunk, its rows and the job's progress, and commit them together."""
         lease = run.lease
         async with run.sessions() as session:
             try:
                 with named_violations():
                     sign = await self.signer_for(session)
                     outcomes = await register_completions(
-                        session, self.vault, lease.institution_id, items, sign, self.public_base
+                        session, self.vault, lease.institution_id, chunk.items, sign, self.public_base
                     )
-                    await _keep_rows(session, lease.job_id, rows, outcomes)
+                    await _keep_rows(session, lease.job_id, chunk.sheet_rows, outcomes)
             except LedgerError as exc:
                 await session.rollback()
-                raise self._stopped(run, exc, chunk, rows) from exc
+                raise self._stopped(run, exc, chunk) from exc
             result = dict(run.result)
             result["created"] = result.get("created", 0) + sum(o.status == "created" for o in outcomes)
             result["unchanged"] = result.get("unchanged", 0) + sum(o.status == "unchanged" for o in outcomes)
@@ -207,13 +187,13 @@ class Importer:
             )
             await run.commit(session, done, result=result)
 
-    def _stopped(self, run: JobRun, exc: LedgerError, chunk: Any, rows: list[int]) -> JobFailed:
+    def _stopped(self, run: JobRun, exc: LedgerError, chunk: Chunk) -> JobFailed:
         """The job stops at a chunk the service refused: what was committed stays, the error names its rows."""
-        errors = [self.map_error(e, _Refused(rows, chunk)) for e in exc.errors] or [
-            {"row": rows[0] if rows else None, "column": None, "field": "file", "code": "refused",
-             "message": exc.detail}
-        ]  # fmt: skip
-        first = min((e["row"] for e in errors if e["row"] is not None), default=rows[0] if rows else 0)
+        first_row = chunk.sheet_rows[0] if chunk.sheet_rows else None
+        errors = [as_error(e) for e in chunk.locate(exc.errors)] or [
+            {"row": first_row, "column": None, "field": "file", "code": "refused", "message": exc.detail}
+        ]
+        first = min((e["row"] for e in errors if e["row"] is not None), default=first_row or 0)
         return JobFailed(
             f"第 {first} 行所在的一批未能登记，任务已停止；此前已提交的 {run.done} 行已登记。请修改后重新提交整个文件，"
             f"已登记的行不会重复 / the chunk holding row {first} could not be registered and the job stopped; the "
@@ -223,16 +203,6 @@ class Importer:
             len(errors),
             result={**run.result, "phase": "stopped"},
         )
-
-
-class _Refused:
-    """The refused rest of a chunk (after rows committed before a restart): the service numbered its rows from 0."""
-
-    def __init__(self, sheet_rows: list[int], chunk: Any) -> None:
-        self.sheet_rows, self._chunk = sheet_rows, chunk
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._chunk, name)
 
 
 async def _keep_rows(session: AsyncSession, job_id: uuid.UUID, rows: list[int], outcomes: list[RowOutcome]) -> None:
@@ -247,9 +217,8 @@ async def _keep_rows(session: AsyncSession, job_id: uuid.UUID, rows: list[int], 
     )
 
 
-async def _chunks(sheet: Sheet, size: int, lang: str) -> Any:
+async def _chunks(sheet: Sheet, size: int) -> AsyncIterator[Chunk]:
     """The sheet's chunks, each read in a worker thread so that parsing never holds up the server's event loop."""
-    iterator = iter(sheet.chunks(size, lang))
-    done = object()
-    while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
+    iterator = iter(sheet.chunks(size))
+    while (chunk := await asyncio.to_thread(next, iterator, None)) is not None:
         yield chunk

@@ -290,7 +290,8 @@ async def test_the_scanned_qr_route_checks_the_token(world: World) -> None:
     good = await world.client.get(path)
     assert good.status_code == 200 and "二维码签名已验证" in good.text
     forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
-    assert "二维码签名无效" in (await world.client.get(forged)).text
+    bad = (await world.client.get(forged)).text
+    assert 'data-status="invalid_qr"' in bad and "<h1>二维码无效</h1>" in bad and "<h1>有效</h1>" not in bad
 
 
 async def test_holder_check_answers_yes_or_no_and_is_rate_limited(world: World) -> None:

@@ -1,4 +1,5 @@
-"""POST /api/v1/completions/import: CSV in UTF-8, UTF-8 with BOM or GB18030, Chinese or English headers."""
+"""POST /api/v1/completions/import: CSV in UTF-8, UTF-8 with BOM or GB18030, Chinese or English headers (the
+spreadsheet import as a whole is tested in test_sheet_import.py)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,9 @@ async def test_a_missing_column_is_named(world: World) -> None:
     status, problem = await post_csv(world, data.encode())
     assert status == 422
     assert problem["errors"] == [
-        {"field": "hours", "code": "missing_column", "message": problem["errors"][0]["message"]}
+        {"field": "hours", "code": "missing_column", "message": problem["errors"][0]["message"], "row": 1}
     ]
+    assert "学时" in problem["errors"][0]["message"]
 
 
 async def test_a_broken_encoding_is_a_clear_error(world: World) -> None:
@@ -65,8 +67,9 @@ async def test_a_bad_cell_names_its_row_and_nothing_is_written(world: World) -> 
     before = await counts(world)
     status, problem = await post_csv(world, (CHINESE_HEADER + "\n".join(rows) + "\n").encode("gb18030"))
     assert status == 422
-    assert problem["errors"][0]["row"] == 3
+    assert problem["errors"][0]["row"] == 5  # the sheet row: the header is row 1, the fourth data row is row 5
     assert problem["errors"][0]["field"] == "completed_on"
+    assert problem["errors"][0]["column"] == "结业日期"
     assert await counts(world) == before
 
 

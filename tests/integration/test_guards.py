@@ -25,6 +25,7 @@ WRITES = {
     ("POST", "/api/v1/courses"): ("/api/v1/courses", ("institution",)),
     ("POST", "/api/v1/completions"): ("/api/v1/completions", ("institution",)),
     ("POST", "/api/v1/completions/import"): ("/api/v1/completions/import", ("institution",)),
+    ("POST", "/api/v1/completions/import/errors"): ("/api/v1/completions/import/errors", ("institution",)),
     **{
         ("POST", f"/api/v1/certificates/{{number:str}}/{action}"): (f"/api/v1/certificates/X/{action}",
                                                                     ("institution",))

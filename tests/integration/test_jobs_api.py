@@ -7,6 +7,7 @@ import asyncio
 import io
 import time
 
+import openpyxl
 import pypdfium2
 import pytest
 import zxingcpp
@@ -66,7 +67,8 @@ async def test_an_import_asked_to_run_async_is_a_job_with_progress_and_its_rows(
     done = await finished(world, job["links"]["self"])
     assert done["state"] == "succeeded", done
     assert (done["done"], done["total"], done["percent"]) == (10, 10, 100.0)
-    assert done["result"] == {"phase": "done", "checked": 10, "created": 10, "unchanged": 0, "certificates": 20}
+    assert done["result"] == {"phase": "done", "checked": 10, "created": 10, "unchanged": 0, "certificates": 20,
+                              "warnings": []}  # fmt: skip
     assert done["started_at"] and done["finished_at"] and done["errors"] == [] and done["error_count"] == 0
 
     first = await world.client.get(done["links"]["rows"] + "?limit=6", headers=world.evaluator)
@@ -143,6 +145,53 @@ async def test_a_multipart_upload_becomes_a_job_under_its_file_name(world: World
     assert done["state"] == "succeeded" and done["result"]["created"] == 4
 
 
+def workbook(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+XLSX_HEADER = ["序号", "课程编码", "姓名", "身份证号", "结业日期", "学时", "是否合格", "鉴定等级", "备注"]
+
+
+async def test_an_excel_workbook_with_a_title_row_is_a_job_that_reports_its_warnings(world: World) -> None:
+    body = [["2025年车工班结业名单"], XLSX_HEADER]
+    body += [[i + 1, "CG-2025-01", "张伟", id_number(i), "2025年5月30日", 160, "合格", "四级", ""] for i in range(6)]
+    response = await world.client.post(
+        "/api/v1/completions/import",
+        files={"file": ("结业名单.xlsx", workbook(body), "application/octet-stream")},
+        headers={**world.evaluator, "prefer": "respond-async"},
+    )
+    assert response.status_code == 202, response.text
+    done = await finished(world, response.headers["location"])
+    assert done["state"] == "succeeded", done
+    assert done["result"]["created"] == 6 and done["done"] == 6
+    warned = {(w["code"], w["column"]) for w in done["result"]["warnings"]}
+    assert ("rows_above_header", None) in warned and ("unknown_column", "序号") in warned, warned
+    rows_out = (await world.client.get(done["links"]["rows"], headers=world.evaluator)).json()["items"]
+    assert [r["row"] for r in rows_out] == [3, 4, 5, 6, 7, 8]  # the sheet's rows: title 1, header 2
+
+
+async def test_an_id_column_excel_damaged_is_told_once_for_the_file(world: World) -> None:
+    body = [XLSX_HEADER]
+    body += [[i + 1, "CG-2025-01", "张伟", f"6.5010{i}E+17", "2025-05-30", 160, "是", 4, ""] for i in range(8)]
+    response = await world.client.post(
+        "/api/v1/completions/import",
+        content=workbook(body),
+        headers={**world.evaluator, "prefer": "respond-async", "content-type": "application/octet-stream"},
+    )
+    assert response.status_code == 202, response.text
+    done = await finished(world, response.headers["location"])
+    assert done["state"] == "failed" and done["error_count"] == 1, done
+    assert done["errors"][0]["code"] == "id_excel_scientific" and done["errors"][0]["column"] == "身份证号"
+    assert await registered(world) == 0
+
+
 async def test_a_file_with_errors_fails_whole_before_anything_is_written(world: World) -> None:
     bad = rows(range(5)) + "CG-2025-01,张伟,650102199001011230,2025-05-30,160,true,4\n" + rows(range(5, 9))
     bad += f"CG-2025-01,张伟,{id_number(50)},2025-13-45,160,true,4\n" + rows(range(9, 12), hours=160)
@@ -154,7 +203,7 @@ async def test_a_file_with_errors_fails_whole_before_anything_is_written(world: 
     by_row = {e["row"]: e for e in done["errors"]}
     assert set(by_row) == {7, 12}  # spreadsheet rows: the header is row 1
     assert by_row[7]["field"] == "trainee.id_number" and by_row[12]["code"] == "invalid_date"
-    assert "CSV line 12" in by_row[12]["message"]
+    assert by_row[12]["column"] == "completed_on" and "不是日期" in by_row[12]["message"]  # the clerk's own header
     assert await registered(world) == 0
 
 
@@ -168,8 +217,8 @@ async def test_a_failure_in_the_middle_keeps_what_was_committed_and_a_resubmit_c
     assert (done["done"], done["total"]) == (8, 17)
     assert done["result"]["created"] == 8
     assert done["errors"] == [
-        {"row": 11, "column": None, "field": "course_code", "code": "completion_exists",
-         "message": done["errors"][0]["message"]}
+        {"row": 11, "column": "course_code", "field": "course_code", "code": "completion_exists",
+         "message": "该学员的这门课程已登记过，且内容不同"}
     ]  # fmt: skip
     assert "此前已提交的 8 行已登记" in done["message"]
     assert await registered(world) == 16  # two certificates for each of the 8 committed rows

@@ -12,6 +12,7 @@ from ledger.settings import Settings
 # what SPEC §4 makes public: verification (page, API, holder check), published keys and status list, the ledger's
 # proofs, checkpoint and entries, operations, API docs, and the dashboard's sign-in form
 PUBLIC_PATHS = {
+    "/", "/v", "/check", "/v/{code:str}/ledger", "/V/{code:str}/ledger",
     "/v/{code:str}", "/V/{code:str}", "/v/{code:str}/{token:str}", "/V/{code:str}/{token:str}",
     "/api/v1/verify/{code:str}", "/api/v1/verify/holder-check", "/.well-known/jwks.json", "/api/v1/status-list",
     "/api/v1/ledger/checkpoint", "/api/v1/ledger/keys", "/api/v1/ledger/proof/inclusion",
