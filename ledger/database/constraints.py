@@ -4,7 +4,8 @@ broken foreign key, check or not-null is InvalidInput naming the field. A constr
 values) is never carried over.
 
 Every constraint of the schema is here (a test compares the map with a migrated database), except those of the log,
-the statistics tables, signing keys, number counters, jobs and stored files: no request writes those directly, so
+the statistics tables, signing keys, number counters, jobs, stored files and
+holder-check budgets: no request writes those directly, so
 a violation there is a bug and gets the generic answer.
 """
 
@@ -104,6 +105,23 @@ CONSTRAINTS: dict[str, ConstraintRule] = {
     ),
     "pk_regions": _rule("code", "taken", "该行政区划代码已存在。", "this region code exists"),
     "pk_occupations": _rule("code", "taken", "该职业代码已存在。", "this occupation code exists"),
+    "ck_certificates_status_reason_code": _rule(
+        "reason_code", "unknown_reason", "不是规定的原因代码。", "not one of the listed reason codes"
+    ),
+    "ck_certificate_status_changes_reason_code": _rule(
+        "reason_code", "unknown_reason", "不是规定的原因代码。", "not one of the listed reason codes"
+    ),
+    "ck_certificate_shares_purpose": _rule(
+        "purpose", "invalid", "用途为 1 至 100 个字。", "a purpose is 1 to 100 characters"
+    ),
+    "ck_certificate_shares_expiry": _rule(
+        "expires_on", "out_of_range", "分享链接最长有效 90 天。", "a share link lasts at most 90 days"
+    ),
+    "ck_certificate_shares_token_hash": _rule("token", "invalid", *_RETRY),
+    "uq_certificate_shares_token_hash": _rule("token", "taken", *_RETRY),
+    "fk_certificate_shares_certificate_id_certificates": _rule(
+        "number", "unknown_certificate", "证书不存在。", "no such certificate"
+    ),
     # foreign keys
     "fk_institutions_region_code_regions": _rule(
         "region_code", "unknown_region", "行政区划代码不存在（GB/T 2260）。", "not a known region code (GB/T 2260)"
