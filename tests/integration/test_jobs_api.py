@@ -145,6 +145,20 @@ async def test_a_multipart_upload_becomes_a_job_under_its_file_name(world: World
     assert done["state"] == "succeeded" and done["result"]["created"] == 4
 
 
+async def test_a_retried_form_upload_with_its_key_returns_the_same_job(world: World) -> None:
+    data = (ENGLISH_HEADER + rows(range(3))).encode()
+    answers = [
+        await world.client.post(
+            "/api/v1/completions/import",
+            files={"file": ("名单.csv", data, "text/csv")},  # a new multipart boundary each time
+            headers={**world.evaluator, "prefer": "respond-async", "idempotency-key": "form-1"},
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[0].json()["id"] == answers[1].json()["id"] and answers[1].headers["idempotent-replayed"] == "true"
+
+
 def workbook(rows: list[list[object]]) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
