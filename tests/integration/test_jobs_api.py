@@ -28,6 +28,7 @@ def environment(environment: dict[str, str]) -> dict[str, str]:
         "LEDGER_IMPORT_CHUNK_ROWS": str(CHUNK),
         "LEDGER_ASYNC_IMPORT_BYTES": "4096",
         "LEDGER_COURSE_PDF_JOB_CERTIFICATES": "5",
+        "LEDGER_MAX_IMPORT_BYTES": "65536",
     }
 
 
@@ -110,6 +111,17 @@ async def test_a_body_above_the_threshold_is_a_job_and_a_small_one_is_not(world:
     assert response.status_code == 202, response.text
     done = await finished(world, response.headers["location"])
     assert done["state"] == "succeeded" and done["result"]["created"] == 100
+
+
+async def test_an_upload_above_the_job_limit_is_413_and_nothing_is_kept(world: World) -> None:
+    big = ENGLISH_HEADER + rows(range(1_200))
+    assert len(big.encode()) > 65536
+    response = await world.client.post(
+        "/api/v1/completions/import", content=big.encode(), headers={**world.evaluator, "content-type": "text/csv"}
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["type"] == "/problems/payload-too-large" and "MiB" in response.json()["detail"]
+    assert (await world.client.get("/api/v1/jobs", headers=world.evaluator)).json()["items"] == []
 
 
 async def test_a_retried_submit_with_its_idempotency_key_returns_the_same_job(world: World) -> None:
