@@ -23,6 +23,8 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.jobs.controllers import JobController
+from api.jobs.handlers import job_handlers
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
@@ -38,6 +40,7 @@ from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
+from ledger.jobs.worker import run_workers
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.people.pii import PiiVault
 from ledger.tenancy.signing_keys import active_key
@@ -94,11 +97,15 @@ def create_app(settings: WebSettings) -> Litestar:
             await session.commit()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
+        workers = asyncio.create_task(
+            run_workers(app.state.runtime.sessionmaker, job_handlers(app.state.runtime), domain, stop)
+        )
         try:
             yield
         finally:
             stop.set()
             await task
+            await workers
             await pool.close()
             await engine.dispose()
 
@@ -119,6 +126,7 @@ def create_app(settings: WebSettings) -> Litestar:
             CertificateController,
             CourseCertificatesController,
             AwardController,
+            JobController,
             dashboard_router(settings),
             school_router(settings),
             Router(
