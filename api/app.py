@@ -35,7 +35,7 @@ from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
 from api.templating import template_config
-from api.tenancy.controllers import BureauKeyController, InstitutionController
+from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
 from ledger.log.reader import checkpoint_due, make_checkpoint
@@ -110,6 +110,8 @@ def create_app(settings: WebSettings) -> Litestar:
             BaselineController,
             InstitutionController,
             BureauKeyController,
+            KeyController,
+            OwnKeyController,
             CourseController,
             CompletionController,
             SheetController,
