@@ -23,6 +23,7 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.housekeeping import housekeeper
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
@@ -94,11 +95,13 @@ def create_app(settings: WebSettings) -> Litestar:
             await session.commit()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
+        chores = asyncio.create_task(housekeeper(app.state.runtime, stop))
         try:
             yield
         finally:
             stop.set()
             await task
+            await chores
             await pool.close()
             await engine.dispose()
 
