@@ -25,6 +25,7 @@ from api.deps import Runtime, provide_home_region, provide_institution_id, provi
 from api.guards import PUBLIC
 from api.housekeeping import housekeeper
 from api.log.controllers import CertificateLedgerController, LedgerController
+from api.metrics import MetricsController, prometheus_config
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
@@ -108,6 +109,7 @@ def create_app(settings: WebSettings) -> Litestar:
     return Litestar(
         route_handlers=[
             OpsController,
+            MetricsController,
             StatsController,
             PlanController,
             BaselineController,
@@ -145,6 +147,7 @@ def create_app(settings: WebSettings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus_config().middleware],
         template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
