@@ -23,9 +23,11 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.housekeeping import housekeeper
 from api.jobs.controllers import JobController
 from api.jobs.handlers import job_handlers
 from api.log.controllers import CertificateLedgerController, LedgerController
+from api.metrics import MetricsController, prometheus_config
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
@@ -37,7 +39,7 @@ from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
 from api.templating import template_config
-from api.tenancy.controllers import BureauKeyController, InstitutionController
+from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
 from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
 from ledger.jobs.worker import run_workers
@@ -100,23 +102,28 @@ def create_app(settings: WebSettings) -> Litestar:
         workers = asyncio.create_task(
             run_workers(app.state.runtime.sessionmaker, job_handlers(app.state.runtime), domain, stop)
         )
+        chores = asyncio.create_task(housekeeper(app.state.runtime, stop))
         try:
             yield
         finally:
             stop.set()
             await task
             await workers
+            await chores
             await pool.close()
             await engine.dispose()
 
     return Litestar(
         route_handlers=[
             OpsController,
+            MetricsController,
             StatsController,
             PlanController,
             BaselineController,
             InstitutionController,
             BureauKeyController,
+            KeyController,
+            OwnKeyController,
             CourseController,
             CompletionController,
             SheetController,
@@ -148,6 +155,7 @@ def create_app(settings: WebSettings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus_config().middleware],
         template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

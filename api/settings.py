@@ -34,6 +34,9 @@ class WebSettings:
     pdf_signing: PdfSigning = env("LEDGER_PDF_SIGNING", "none")  # files: LEDGER_PDF_SIGNING_CERT and _KEY (PEM)
     pdf_signing_cert: Path | None = env("LEDGER_PDF_SIGNING_CERT", None)
     pdf_signing_key: Path | None = env("LEDGER_PDF_SIGNING_KEY", None)
+    idempotency_hours: float = env("LEDGER_IDEMPOTENCY_HOURS", 168.0, at_least=0.01)  # a replayable answer is kept
+    housekeeping_seconds: float = env("LEDGER_HOUSEKEEPING_SECONDS", 600.0, at_least=1)  # expired records removed
+    metrics_token: str | None = env("LEDGER_METRICS_TOKEN", None)  # set: GET /metrics needs it as a bearer token
     publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
     async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload

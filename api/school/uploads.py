@@ -24,6 +24,7 @@ from litestar.params import Parameter
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import DbSession, OwnInstitution, Shared
+from api.metrics import count_import
 from api.registration.sheets import XLSX, check_sheet, located
 from api.school import pages
 from api.school.courses import Page
@@ -168,6 +169,7 @@ class SchoolUploadController(Controller):
                 )  # fmt: skip
                 await drop_file(db_session, institution_id, file_id)
                 await db_session.commit()
+            count_import("portal", [o.status for o in outcomes])
         except (InvalidInput, Conflict) as exc:
             await db_session.rollback()
             refused = located(whole, exc, "zh")
