@@ -94,7 +94,7 @@ class SchoolCourseController(Controller):
         )
         return html(pages.COURSE, pages.course_context(school, course, found, pager, status))
 
-    @get("/{code:str}/certificates.pdf", media_type="application/pdf")
+    @get("/{code:str}/certificates.pdf")  # the PDF, or a redirect to its job
     async def course_pdf(
         self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared, principal: Caller
     ) -> Response:

@@ -76,7 +76,7 @@ def _http(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 413:
         return problem_page(request, 413, "文件过大，超过了系统允许的上传大小。请拆分后分批上传。")
     if exc.status_code >= 500:
-        log.error("%s on %s %s", exc.status_code, request.method, request.url.path)
+        log.error("%s on %s %s", exc.status_code, request.method, request.url.path, exc_info=exc)
         return problem_page(request, 500, "系统出错，操作未完成。请稍后重试。")
     return problem_page(request, exc.status_code, "请求无法处理，请返回重试。")
 
