@@ -10,6 +10,7 @@ the embedded test server), and their folder is theirs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -17,9 +18,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 RUN_AS = "pgserver"
 TOOLS = ("initdb", "pg_ctl", "pg_basebackup")
@@ -158,3 +162,26 @@ def replicated_cluster() -> Iterator[Cluster]:
             cluster.stop_all()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def caught_up(cluster: Cluster, seconds: float = 30) -> None:
+    """Until the standby has replayed what the primary has written so far."""
+    primary = await asyncpg.connect(cluster.primary.url())
+    try:
+        position = await primary.fetchval("SELECT pg_current_wal_lsn()")
+    finally:
+        await primary.close()
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            standby = await asyncpg.connect(cluster.standby.url())
+            try:
+                if await standby.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", position):
+                    return
+            finally:
+                await standby.close()
+        except (OSError, asyncpg.PostgresError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the standby did not replay up to {position}:\n{cluster.log(cluster.standby)}")
+        await asyncio.sleep(0.05)

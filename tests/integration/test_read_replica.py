@@ -18,7 +18,7 @@ from tests.conftest import migrate_and_load
 from tests.factories import completion
 from tests.integration.conftest import World
 from tests.integration.test_certificates import register
-from tests.replication import Cluster, ClusterUnavailable, replicated_cluster
+from tests.replication import Cluster, ClusterUnavailable, caught_up, replicated_cluster
 
 pytestmark = pytest.mark.slow
 MAX_LAG = 3.0  # LEDGER_READ_MAX_LAG_SECONDS in these tests
@@ -50,31 +50,8 @@ def database_url(cluster: Cluster) -> str:
     asyncio.run(create())
     url = cluster.primary.url("ledger").replace("postgresql://", "postgresql+asyncpg://", 1)
     migrate_and_load(url)
-    asyncio.run(_replayed(cluster))
+    asyncio.run(caught_up(cluster))
     return url
-
-
-async def _replayed(cluster: Cluster, seconds: float = 30) -> None:
-    """Until the standby has replayed what the primary has written so far."""
-    primary = await asyncpg.connect(cluster.primary.url())
-    try:
-        position = await primary.fetchval("SELECT pg_current_wal_lsn()")
-    finally:
-        await primary.close()
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            standby = await asyncpg.connect(cluster.standby.url())
-            try:
-                if await standby.fetchval("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", position):
-                    return
-            finally:
-                await standby.close()
-        except (OSError, asyncpg.PostgresError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the standby did not replay up to {position}:\n{cluster.log(cluster.standby)}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
