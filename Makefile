@@ -31,12 +31,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Benchmarks (bench/README.md): ingest end to end vs COPY, what the ledger costs, a 10k-row .xlsx import. ~10 minutes.
+## Benchmarks (bench/README.md): ingest end to end vs COPY, what the ledger costs, a 10k-row .xlsx import,
+## jobs (1 M-row import, 10k-page course PDF). ~30 minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/sheets.py
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) .ledger-data

@@ -23,6 +23,8 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.jobs.controllers import JobController
+from api.jobs.handlers import job_handlers
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
@@ -39,6 +41,7 @@ from api.tenancy.controllers import BureauKeyController, InstitutionController
 from ledger.database.engine import as_asyncpg_url, database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
 from ledger.database.replica import REPLICA_TIMEOUT_SECONDS, ReplicaReads
+from ledger.jobs.worker import run_workers
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.people.pii import PiiVault
 from ledger.tenancy.signing_keys import active_key
@@ -114,6 +117,9 @@ def create_app(settings: WebSettings) -> Litestar:
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
         replica = app.state.runtime.replica
         following = asyncio.create_task(replica.follow(stop)) if replica else None
+        workers = asyncio.create_task(
+            run_workers(app.state.runtime.sessionmaker, job_handlers(app.state.runtime), domain, stop)
+        )
         try:
             yield
         finally:
@@ -122,6 +128,7 @@ def create_app(settings: WebSettings) -> Litestar:
             if replica and following:
                 await following
                 await replica.replica.close()
+            await workers
             await pool.close()
             await engine.dispose()
 
@@ -142,6 +149,7 @@ def create_app(settings: WebSettings) -> Litestar:
             CertificateController,
             CourseCertificatesController,
             AwardController,
+            JobController,
             dashboard_router(settings),
             school_router(settings),
             Router(

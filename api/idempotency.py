@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
@@ -19,6 +20,45 @@ from ledger.tenancy import idempotency
 from ledger.tenancy.service import Principal
 
 MAX_KEY_LENGTH = 255
+
+
+def request_hasher(request: Request) -> Any:
+    """A SHA-256 of the request's method, path and query, to be fed its body: the fingerprint a key is kept with
+    (fed piece by piece, a streamed body is fingerprinted without being held whole)."""
+    return hashlib.sha256(
+        b"\x00".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), b""])
+    )
+
+
+async def claim_key(
+    request: Request, session: AsyncSession, principal: Principal, fingerprint: bytes
+) -> int | Response | None:
+    """Claim the request's Idempotency-Key in the session's transaction: the record's id to keep the response in;
+    or the response to answer instead (the replay of the first one, or 422 when the key was used for another
+    request), the transaction rolled back; or None when the request has no key."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
+    record_id = await idempotency.claim(session, principal.key_id, key, fingerprint)
+    if record_id is not None:
+        return record_id
+    stored = await idempotency.stored_response(session, principal.key_id, key)
+    await session.rollback()
+    if stored.fingerprint != fingerprint:
+        return problem_response(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused with another request",
+            "this Idempotency-Key was first used with a different request; use a new key",
+        )
+    return Response(
+        content=stored.body or b"",
+        status_code=stored.status_code or 200,
+        media_type=stored.media_type or "application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 async def run_write(
@@ -34,40 +74,20 @@ async def run_write(
     write or its commit violates is answered as the problem its constraint names, never a 500 (nor a 2xx).
     `content` is what the key's fingerprint covers instead of the raw body (an uploaded file without the
     multipart boundary, which a client draws anew for every request)."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        with named_violations():
-            body = msgspec.json.encode(await work())
-            await session.commit()
-        return Response(content=body, status_code=status_code, media_type="application/json")
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
-    raw = content if content is not None else await request.body()
-    fingerprint = hashlib.sha256(
-        b"\x00".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), raw])
-    ).digest()
-    record_id = await idempotency.claim(session, principal.key_id, key, fingerprint)
-    if record_id is None:
-        stored = await idempotency.stored_response(session, principal.key_id, key)
-        await session.rollback()
-        if stored.fingerprint != fingerprint:
-            return problem_response(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused with another request",
-                "this Idempotency-Key was first used with a different request; use a new key",
-            )
-        return Response(
-            content=stored.body or b"",
-            status_code=stored.status_code or 200,
-            media_type=stored.media_type or "application/json",
-            headers={"Idempotent-Replayed": "true"},
-        )
+    record_id = None
+    if "idempotency-key" in request.headers:
+        hasher = request_hasher(request)
+        hasher.update(await request.body() if content is None else content)
+        claimed = await claim_key(request, session, principal, hasher.digest())
+        if isinstance(claimed, Response):
+            return claimed
+        record_id = claimed
     with named_violations():
-        body = msgspec.json.encode(await work())
-        await idempotency.keep_response(session, record_id, status_code, "application/json", body)
+        answer = msgspec.json.encode(await work())
+        if record_id is not None:
+            await idempotency.keep_response(session, record_id, status_code, "application/json", answer)
         await session.commit()
-    return Response(content=body, status_code=status_code, media_type="application/json")
+    return Response(content=answer, status_code=status_code, media_type="application/json")
 
 
 async def run_dry(session: AsyncSession, work: Callable[[], Awaitable[object]], status_code: int = 200) -> Response:

@@ -38,6 +38,9 @@ class WebSettings:
     pdf_signing_cert: Path | None = env("LEDGER_PDF_SIGNING_CERT", None)
     pdf_signing_key: Path | None = env("LEDGER_PDF_SIGNING_KEY", None)
     publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
+    async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
+    max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload
+    course_pdf_job_certificates: int = env("LEDGER_COURSE_PDF_JOB_CERTIFICATES", 300, at_least=1)  # more: a job
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:

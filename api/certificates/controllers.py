@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.response import Stream
 
@@ -21,11 +22,15 @@ from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_write
+from api.jobs.course_pdf import COURSE_PDF, submit_course_pdf
+from api.jobs.schemas import JobOut
+from api.jobs.uploads import job_response
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
 from ledger.certificates.reasons import ReasonCode
 from ledger.certificates.tables import Certificate
 from ledger.errors import NotFound
+from ledger.jobs.service import job_status, waiting_job
 
 
 class CertificateOut(msgspec.Struct):
@@ -261,14 +266,27 @@ class CourseCertificatesController(Controller):
     tags = ["certificates"]
     guards = [institution_key]
 
-    @get("/{code:str}/certificates.pdf", media_type="application/pdf")
+    @get(
+        "/{code:str}/certificates.pdf",
+        media_type="application/pdf",
+        responses={202: ResponseSpec(JobOut, description="made by a job: follow `Location`, then its output")},
+    )
     async def course_pdf(
-        self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+        self, code: str, db_session: DbSession, principal: Caller, institution_id: OwnInstitution, runtime: Shared
     ) -> Response[bytes]:
-        """All current certificates of a course in one PDF, one per page, ordered by number."""
-        found = await reads.course_certificates(db_session, institution_id, code)
-        if not found:
+        """All current certificates of a course in one PDF, one per page, ordered by number. Above
+        LEDGER_COURSE_PDF_JOB_CERTIFICATES (300) certificates the PDF is made by a job: 202 with `Location:
+        /api/v1/jobs/{id}` (progress: certificates rendered), the PDF then at `/api/v1/jobs/{id}/output`."""
+        count = await reads.course_certificate_count(db_session, institution_id, code)
+        if not count:
             raise NotFound(f"no certificates for course {code!r}")
+        if count > runtime.settings.course_pdf_job_certificates:
+            job_id = await waiting_job(db_session, institution_id, COURSE_PDF, {"course_code": code})
+            if job_id is None:
+                job_id = await submit_course_pdf(db_session, institution_id, code, count, principal.key_id)
+                await db_session.commit()
+            return job_response(JobOut.of(await job_status(db_session, institution_id, job_id)))
+        found = await reads.course_certificates(db_session, institution_id, code)
         pdf = await course_pdf(found, runtime.pdf_signer)
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{code}.pdf"'}

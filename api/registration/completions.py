@@ -1,20 +1,24 @@
-"""Completions in bulk: a JSON batch or a spreadsheet (xlsx, xls, CSV), validated whole, all rows or none."""
+"""Completions in bulk: a JSON batch or a spreadsheet (xlsx, xls, CSV), validated whole, all rows or none; a large
+file as a job (docs/jobs.md)."""
 
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.idempotency import run_dry, run_write
-from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, read_upload, sheet_problem
+from api.jobs.schemas import JobOut
+from api.jobs.uploads import goes_async, submit_upload
+from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import Conflict, InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
-from ledger.registration.sheets import Chunk, SheetRejected
+from ledger.registration.sheets import Chunk, SheetRejected, open_sheet
 
 
 def _batch_out(outcomes: list[RowOutcome], dry_run: bool, sheet: Chunk | None = None) -> BatchOut:
@@ -89,7 +93,12 @@ class CompletionController(Controller):
         check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
         return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
-    @post("/import", status_code=201)
+    @post(
+        "/import",
+        status_code=201,
+        request_max_body_size=None,  # synchronous bodies are at most LEDGER_ASYNC_IMPORT_BYTES, jobs' is checked
+        responses={202: ResponseSpec(JobOut, description="the import runs as a job: follow `Location`")},
+    )
     async def import_sheet(
         self,
         request: Request,
@@ -105,9 +114,26 @@ class CompletionController(Controller):
         Title rows above the header and the school's own columns are skipped (`warnings`). Errors name the sheet
         row and the clerk's header, in Chinese (`?lang=en` or Accept-Language: en for English), all in one
         answer (the first 200, with `total_errors` and a count per code). POST /import/errors returns the sheet
-        with its errors marked. docs/import.md lists every header and value the reader accepts."""
+        with its errors marked. docs/import.md lists every header and value the reader accepts.
+
+        A file above LEDGER_ASYNC_IMPORT_BYTES (2 MiB) or of more than LEDGER_MAX_BATCH_ROWS rows, or any upload
+        sent with `Prefer: respond-async`, runs as a job (docs/jobs.md): 202 with `Location: /api/v1/jobs/{id}`,
+        the file checked whole first, then registered chunk by chunk."""
         chosen = clerk_lang(request, lang)
-        _, whole, raw = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
+        if goes_async(request, runtime.settings):
+            return await submit_upload(
+                request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen
+            )
+        read = await upload(request, chosen)
+        raw = read[0]
+        try:
+            whole = open_sheet(raw, read[1], read[2], lang=chosen).whole(runtime.settings.domain.max_batch_rows)
+        except InvalidInput as exc:
+            if not any(e.code == "too_many_rows" for e in exc.errors):
+                raise
+            return await submit_upload(
+                request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen, read=read
+            )
         if not whole.ok:
             try:
                 rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)

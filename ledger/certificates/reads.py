@@ -41,6 +41,17 @@ async def list_certificates(
     return list(result.scalars()), int(total or 0)
 
 
+async def course_certificate_count(session: AsyncSession, institution_id: int, course_code: str) -> int:
+    """How many certificates `course_certificates` would give."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(Certificate)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Course.institution_id == institution_id, Course.code == course_code, Certificate.status == "valid")
+    )
+    return result.scalar_one()
+
+
 async def course_certificates(session: AsyncSession, institution_id: int, course_code: str) -> list[Certificate]:
     """Every valid certificate of a course, for printing (revoked, suspended and superseded ones are left out)."""
     result = await session.execute(

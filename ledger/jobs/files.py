@@ -58,7 +58,9 @@ def too_large(max_bytes: int) -> InvalidInput:
 
 async def _pieces(content: AsyncIterable[bytes] | bytes) -> AsyncIterator[bytes]:
     if isinstance(content, bytes | bytearray | memoryview):
-        yield bytes(content)
+        whole = memoryview(content)
+        for start in range(0, len(whole), PART_BYTES):
+            yield bytes(whole[start : start + PART_BYTES])
         return
     async for piece in content:
         yield piece
@@ -121,6 +123,24 @@ async def keep_file(
         .execution_options(synchronize_session=False)
     )
     return file_id
+
+
+async def name_file(
+    session: AsyncSession, institution_id: int, file_id: uuid.UUID, filename: str | None, media_type: str | None
+) -> None:
+    """Give a stored file the name and media type learnt while it was read (a multipart part's headers)."""
+    values: dict[str, str] = {}
+    if filename:
+        values["filename"] = clean_filename(filename)
+    if media_type:
+        values["media_type"] = media_type[:128]
+    if values:
+        await session.execute(
+            update(StoredFile)
+            .where(StoredFile.id == file_id, StoredFile.institution_id == institution_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def file_info(session: AsyncSession, institution_id: int, file_id: uuid.UUID) -> FileInfo:

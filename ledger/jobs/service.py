@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.driver import driver
 from ledger.errors import NotFound
 from ledger.jobs.tables import JOB_KINDS, Job
+from ledger.registration.repository import certificates_of_completions
 
 MAX_KEPT_ERRORS = 200  # a job keeps this many errors in full; error_count counts them all
 
@@ -89,6 +91,25 @@ async def submit_job(
     return job_id
 
 
+async def waiting_job(
+    session: AsyncSession, institution_id: int, kind: str, params: dict[str, Any]
+) -> uuid.UUID | None:
+    """The institution's queued or running job of `kind` with these params, if there is one (asked again for the
+    same work, the caller hands out that job instead of queuing another)."""
+    found = await session.execute(
+        select(Job.id)
+        .where(
+            Job.institution_id == institution_id,
+            Job.kind == kind,
+            Job.state.in_(("queued", "running")),
+            Job.params.contains(params),
+        )
+        .order_by(Job.created_at)
+        .limit(1)
+    )
+    return found.scalar_one_or_none()
+
+
 async def job_status(session: AsyncSession, institution_id: int, job_id: uuid.UUID) -> JobStatus:
     """The job as it stands (what was committed); NotFound when it does not exist or is another institution's."""
     job = (
@@ -113,3 +134,30 @@ async def recent_jobs(session: AsyncSession, institution_id: int, limit: int = 2
         .execution_options(populate_existing=True)
     )
     return [_status(job) for job in jobs.scalars()]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredRow:
+    row: int  # the spreadsheet row
+    status: str  # created | unchanged
+    completion_id: int
+    certificates: list[tuple[str, str, str]]  # (number, kind, verification code), current ones
+
+
+async def registered_rows(
+    session: AsyncSession, institution_id: int, job_id: uuid.UUID, after: int, limit: int
+) -> list[RegisteredRow]:
+    """An import job's registered rows after spreadsheet row `after`, in row order, with their certificates."""
+    await job_status(session, institution_id, job_id)  # the institution's own job
+    rows = await (await driver(session)).fetch(
+        "SELECT row, status, completion_id FROM job_rows WHERE job_id = $1 AND row > $2 ORDER BY row LIMIT $3",
+        job_id,
+        after,
+        limit,
+    )
+    earned: dict[int, list[tuple[str, str, str]]] = {}
+    for completion_id, number, kind, code in await certificates_of_completions(
+        session, [r["completion_id"] for r in rows]
+    ):
+        earned.setdefault(completion_id, []).append((number, kind, code))
+    return [RegisteredRow(r["row"], r["status"], r["completion_id"], earned.get(r["completion_id"], [])) for r in rows]

@@ -53,6 +53,7 @@ def bearer_routes(app: Litestar) -> dict[tuple[str, str], tuple[str, ...]]:
 
 def concrete(path: str) -> str:
     for pattern, value in (("{trainee_id:uuid}", str(uuid.uuid4())), ("{award_id:uuid}", str(uuid.uuid4())),
+                           ("{job_id:uuid}", str(uuid.uuid4())),
                            ("{number:str}", "X"), ("{code:str}", "X"), ("{name:str}", "talent")):  # fmt: skip
         path = path.replace(pattern, value)
     return path

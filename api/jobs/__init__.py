@@ -1,0 +1,1 @@
+"""Jobs over HTTP: their status, rows and output; the handlers the worker runs."""
