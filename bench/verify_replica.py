@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -138,6 +139,7 @@ def run(args: argparse.Namespace) -> None:
     secrets = Secrets()
     folder = Path(tempfile.mkdtemp(prefix="bench-verify-replica-"))
     with replicated_cluster() as cluster:
+        print(f"machine:    {os.cpu_count()} cores, load {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
         print(f"load gen:   {wrk_version()}, {args.connections} connections in all, {args.clients:,} client addresses")
         print(f"cluster:    primary :{cluster.primary.port} and hot standby :{cluster.standby.port} ({cluster.bin}), "
               "same host, fsync off (a read benchmark)\n")  # fmt: skip
@@ -188,7 +190,8 @@ def run(args: argparse.Namespace) -> None:
             )
         )
     print()
-    print(f"{len(codes):,} certificates, {args.connections} connections, {args.rounds} rounds × {args.seconds} s")
+    print(f"{len(codes):,} certificates, {args.connections} connections, {args.rounds} rounds × {args.seconds} s; "
+          f"load at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     print(table(rows))
     base = median([m.rps for m in results[SETUPS[0].name]])
     for setup in SETUPS[1:]:
