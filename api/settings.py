@@ -26,6 +26,9 @@ class WebSettings:
     public_base_url: str = env("LEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # the base of every QR URL
     max_body_bytes: int = env("LEDGER_MAX_BODY_BYTES", 16 * 1024 * 1024, at_least=1)
     db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
+    # public verification reads from this streaming replica while it is at most read_max_lag_seconds behind
+    read_database_url: str | None = env("LEDGER_READ_DATABASE_URL", None)
+    read_max_lag_seconds: float = env("LEDGER_READ_MAX_LAG_SECONDS", 5.0, at_least=0.5)
     verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
     holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
     holder_check_failures: int = env("LEDGER_HOLDER_CHECK_FAILURES", 5, at_least=1)  # per certificate and window
