@@ -85,9 +85,11 @@ class CompletionController(Controller):
         dry_run: bool = False,
     ) -> Response[BatchOut]:
         """Register up to LEDGER_MAX_BATCH_ROWS completions (default 10,000). Every row is validated; if any is bad
-        nothing is written and each bad row and field is named. `?dry_run=true` validates only."""
+        nothing is written and each bad row and field is named. `?dry_run=true` validates only. When this process
+        runs all the imports it admits at once (LEDGER_IMPORT_SLOTS), 503 with Retry-After: nothing was written."""
         check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
-        return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
+        async with runtime.admission.slot(institution_id):
+            return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
     @post("/import", status_code=201)
     async def import_sheet(
@@ -105,19 +107,21 @@ class CompletionController(Controller):
         Title rows above the header and the school's own columns are skipped (`warnings`). Errors name the sheet
         row and the clerk's header, in Chinese (`?lang=en` or Accept-Language: en for English), all in one
         answer (the first 200, with `total_errors` and a count per code). POST /import/errors returns the sheet
-        with its errors marked. docs/import.md lists every header and value the reader accepts."""
-        chosen = clerk_lang(request, lang)
-        _, whole, raw = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
-        if not whole.ok:
+        with its errors marked. docs/import.md lists every header and value the reader accepts. Imports are
+        admitted a few at a time (LEDGER_IMPORT_SLOTS): when all are taken, 503 with Retry-After."""
+        async with runtime.admission.slot(institution_id):
+            chosen = clerk_lang(request, lang)
+            _, whole, raw = await read_upload(request, chosen, runtime.settings.domain.max_batch_rows)
+            if not whole.ok:
+                try:
+                    rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
+                finally:
+                    await db_session.rollback()
+                if rejected is not None:
+                    raise rejected
             try:
-                rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
-            finally:
-                await db_session.rollback()
-            if rejected is not None:
-                raise rejected
-        try:
-            return await self._register(
-                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
-            )
-        except (InvalidInput, Conflict) as exc:
-            raise located(whole, exc, chosen) from exc
+                return await self._register(
+                    request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
+                )
+            except (InvalidInput, Conflict) as exc:
+                raise located(whole, exc, chosen) from exc
