@@ -16,6 +16,7 @@ from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
 from api.i18n import language
+from api.problems import RETRY_AFTER
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
 from ledger.errors import NotFound
@@ -58,7 +59,11 @@ def html_page(template: str, context: dict[str, object], status: int = 200) -> T
         template,
         context=context,
         status_code=status,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            **({"Retry-After": RETRY_AFTER[429]} if status == 429 else {}),
+        },
     )
 
 
