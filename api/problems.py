@@ -219,10 +219,10 @@ def connection_lost(exc: BaseException) -> bool:
 
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database (or Redis) went away under the request: nothing was committed; the client may retry."""
-    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    log.warning("database or Redis unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return problem_response(
         503, "unavailable", "Service unavailable",
-        "数据库暂时不可用，未保存任何数据，请稍后重试（the database is unavailable for now; nothing was saved; retry）",
+        "服务暂时不可用，未保存任何数据，请稍后重试（the database or Redis is unavailable; nothing was saved; retry）",
         headers={"Retry-After": RETRY_AFTER[503]},
     )  # fmt: skip
 
