@@ -14,18 +14,20 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
+from api.admission import Admission
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
 from api.certificates.holder import HolderCheckController
 from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
 from api.certificates.shares import ShareApiController, ShareFormController, SharePageController
 from api.certificates.status_list import StatusListCache
-from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
+from api.certificates.verify import PublishedKeysController, VerifyApiController, VerifyPageController
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
 from api.housekeeping import housekeeper
 from api.jobs.controllers import JobController
 from api.jobs.handlers import job_handlers
+from api.limits import client_address, is_shared, open_stores, rate_limited, store_registry
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.metrics import MetricsController, prometheus_config
 from api.ops import OpsController
@@ -105,10 +107,13 @@ def create_app(settings: WebSettings) -> Litestar:
             vault=PiiVault(domain.pii_key, domain.lookup_key),  # type: ignore[arg-type]
             pool=pool,
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
-            status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
+            status_list=StatusListCache(app.stores.get("status_list"), ttl=settings.status_list_ttl_seconds),
             schema_head=await asyncio.to_thread(head_revision),
+            admission=Admission(settings.import_slots, settings.import_slots_per_institution),
             replica=await _replica(settings, pool),
         )
+        shared = "shared in Redis" if is_shared(app.stores) else "in this process only (no LEDGER_REDIS_URL)"
+        log.info("rate limits and the status-list cache: %s", shared)
         # Signing keys exist before the first write, so no request creates (and logs) one while holding the
         # ledger head: concurrent first registrations cannot deadlock on it.
         async with app.state.runtime.sessionmaker() as session:
@@ -161,8 +166,18 @@ def create_app(settings: WebSettings) -> Litestar:
             school_router(settings),
             Router(
                 "/",
-                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController, SharePageController],
+                route_handlers=[VerifyPageController, LedgerPageController, SharePageController],
+                middleware=rate_limited(settings.page_rate_per_minute, "rate_limit_pages"),
+            ),
+            Router(
+                "/",
+                route_handlers=[VerifyApiController],
                 middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
+            ),
+            Router(
+                "/",
+                route_handlers=[PublishedKeysController],
+                middleware=rate_limited(settings.keys_rate_per_minute, "rate_limit_keys"),
             ),
             Router(
                 "/",
@@ -178,9 +193,10 @@ def create_app(settings: WebSettings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[prometheus_config().middleware],
+        stores=store_registry(settings.redis_url),
+        middleware=[*client_address(settings.trusted_proxies), prometheus_config().middleware],
         template_config=template_config(),
-        lifespan=[lifespan],
+        lifespan=[open_stores, lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Skills Ledger API",

@@ -269,7 +269,11 @@ def checkpoint() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="seed demo institutions, courses and completions, and print keys")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+    help="server processes on this port; with more than one, set LEDGER_REDIS_URL so that they share rate limits",
+)  # fmt: skip
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Start the API server (embedded PostgreSQL unless LEDGER_DATABASE_URL is set)."""
     import uvicorn
 
@@ -295,10 +299,28 @@ def serve(host: str, port: int, demo: bool) -> None:
     lines = in_session(settings.domain, prepare)
     base = f"http://{host}:{port}"
     click.echo(f"Skills Ledger on {base}  (API docs: {base}/schema, database: {_describe(settings.domain)})")
+    if workers > 1 and not settings.redis_url:
+        click.echo(f"{workers} processes without LEDGER_REDIS_URL: each counts its own rate limits", err=True)
     for line in lines:
         click.echo(line)
     sys.stdout.flush()
-    uvicorn.run(served_app(settings), host=host, port=port, log_level="info")
+    # The processes read their settings from the environment: hand them what this one settled.
+    os.environ["LEDGER_PUBLIC_BASE_URL"] = settings.public_base_url
+    os.environ["LEDGER_PDF_SIGNING"] = settings.pdf_signing
+    if not settings.domain.database_url:  # the embedded server this process started
+        os.environ["LEDGER_DATABASE_URL"] = url
+    # proxy_headers off: the app alone decides whom to believe about the client address (LEDGER_TRUSTED_PROXIES)
+    uvicorn.run(
+        "api.cli:served_app_from_env", factory=True, host=host, port=port, workers=workers, proxy_headers=False,
+        log_level="info",
+    )  # fmt: skip
+
+
+def served_app_from_env() -> Litestar:
+    """What each `serve` process runs (uvicorn's factory): the served app, its settings from the environment."""
+    from api.settings import WebSettings
+
+    return served_app(read_settings(WebSettings.from_env))
 
 
 def served_app(settings: WebSettings) -> Litestar:

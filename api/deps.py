@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.admission import Admission
 from api.certificates.status_list import StatusListCache
 from api.guards import caller
 from api.settings import WebSettings
@@ -33,6 +34,7 @@ class Runtime:
     pdf_signer: Any | None
     status_list: StatusListCache
     schema_head: str | None  # the Alembic head this code expects (read from the scripts once, at start-up)
+    admission: Admission  # the import slots of this process (api/admission.py)
     replica: ReplicaReads | None = None  # LEDGER_READ_DATABASE_URL: the streaming replica, `pool` behind it
 
     @property

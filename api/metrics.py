@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -113,10 +112,9 @@ async def _ledger_figures(runtime: Runtime) -> list[GaugeMetricFamily]:
             oldest.add_metric([job["kind"], job["state"]], float(job["oldest"]))
         families += [waiting, oldest]
     families.append(_gauge("ledger_database_up", "1 when the database answered this scrape", 1 if up else 0))
-    cache = runtime.status_list
-    if cache.token is not None:
-        families.append(_gauge("ledger_status_list_age_seconds", "Age of this process's signed status list",
-                               time.monotonic() - cache.made_at))  # fmt: skip
+    age = await runtime.status_list.age_seconds()
+    if age is not None:
+        families.append(_gauge("ledger_status_list_age_seconds", "Age of the signed status list being served", age))
     return [f for f in families if f is not None]
 
 

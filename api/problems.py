@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import redis.exceptions
 import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -141,10 +142,16 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
     return problem_response(422, "validation", "The input is invalid", "the request does not match the schema", errors)
 
 
+RETRY_AFTER = {429: "60", 503: "5"}  # seconds, when the refusal did not say how long itself
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
     slug, title = _BY_STATUS.get(exc.status_code, ("error", "Error"))
-    detail = exc.detail if exc.status_code < 500 else title
-    return problem_response(exc.status_code, slug, title, detail, headers=exc.headers)
+    detail = exc.detail if exc.status_code < 500 or exc.status_code == 503 else title
+    headers = dict(exc.headers or {})
+    if exc.status_code in RETRY_AFTER and not any(name.lower() == "retry-after" for name in headers):
+        headers["Retry-After"] = RETRY_AFTER[exc.status_code]
+    return problem_response(exc.status_code, slug, title, detail, headers=headers)
 
 
 def undecodable_body(request: Request, exc: UnicodeDecodeError) -> Response:
@@ -165,7 +172,7 @@ def _is_data_error(exc: sqlalchemy.exc.DBAPIError) -> bool:
 def unstorable_value(request: Request, exc: Exception) -> Response:
     """A value PostgreSQL cannot store (a NUL character, a number or date out of range). The statement and its
     values are not echoed."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and not _is_data_error(exc):
+    if connection_lost(exc) or (isinstance(exc, sqlalchemy.exc.DBAPIError) and not _is_data_error(exc)):
         return unexpected_error(request, exc)
     return problem_response(
         400, "bad-request", "Bad request",
@@ -181,7 +188,48 @@ def violated_constraint(
     return domain_error(request, constraint_violation(exc))
 
 
+# What a lost or unreachable database (or Redis) looks like, whichever layer raised it.
+_CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: pg_terminate_backend, shutdown, recovery
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    ConnectionError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc`, or what caused it, is a database connection that was lost or could not be had."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, _CONNECTION_LOST):
+            return True
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+            return True
+        orig = getattr(seen, "orig", None)
+        seen = orig if isinstance(orig, BaseException) else (seen.__cause__ or seen.__context__)
+    return False
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """The database (or Redis) went away under the request: nothing was committed; the client may retry."""
+    log.warning("database or Redis unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(
+        503, "unavailable", "Service unavailable",
+        "服务暂时不可用，未保存任何数据，请稍后重试（the database or Redis is unavailable; nothing was saved; retry）",
+        headers={"Retry-After": RETRY_AFTER[503]},
+    )  # fmt: skip
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
+    if connection_lost(exc):
+        return database_unavailable(request, exc)
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
 
@@ -196,5 +244,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     sqlalchemy.exc.DBAPIError: unstorable_value,
     sqlalchemy.exc.IntegrityError: violated_constraint,
     asyncpg.IntegrityConstraintViolationError: violated_constraint,
+    **dict.fromkeys(_CONNECTION_LOST, database_unavailable),
     Exception: unexpected_error,
 }

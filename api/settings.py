@@ -6,6 +6,7 @@ lists every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,9 @@ class WebSettings:
     # public verification reads from this streaming replica while it is at most read_max_lag_seconds behind
     read_database_url: str | None = env("LEDGER_READ_DATABASE_URL", None)
     read_max_lag_seconds: float = env("LEDGER_READ_MAX_LAG_SECONDS", 5.0, at_least=0.5)
-    verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
+    verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)  # the JSON answer
+    page_rate_per_minute: int = env("LEDGER_PAGE_RATE_PER_MINUTE", 600, at_least=1)  # the public pages
+    keys_rate_per_minute: int = env("LEDGER_KEYS_RATE_PER_MINUTE", 120, at_least=1)  # JWKS and the status list
     holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
     holder_check_failures: int = env("LEDGER_HOLDER_CHECK_FAILURES", 5, at_least=1)  # per certificate and window
     holder_check_window_hours: int = env("LEDGER_HOLDER_CHECK_WINDOW_HOURS", 24, at_least=1)
@@ -40,6 +43,10 @@ class WebSettings:
     idempotency_hours: float = env("LEDGER_IDEMPOTENCY_HOURS", 168.0, at_least=0.01)  # a replayable answer is kept
     housekeeping_seconds: float = env("LEDGER_HOUSEKEEPING_SECONDS", 600.0, at_least=1)  # expired records removed
     metrics_token: str | None = env("LEDGER_METRICS_TOKEN", None)  # set: GET /metrics needs it as a bearer token
+    redis_url: str | None = env("LEDGER_REDIS_URL", None)  # rate limits and the status-list cache shared
+    trusted_proxies: str | None = env("LEDGER_TRUSTED_PROXIES", None)  # addresses or networks, comma-separated
+    import_slots: int = env("LEDGER_IMPORT_SLOTS", 4, at_least=1)  # imports running at once in one process
+    import_slots_per_institution: int = env("LEDGER_IMPORT_SLOTS_PER_INSTITUTION", 2, at_least=1)
     publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
     async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload
@@ -54,10 +61,27 @@ class WebSettings:
             read = replace(read, pdf_signing="files")
         if read.pdf_signing == "files" and not (read.pdf_signing_cert and read.pdf_signing_key):
             raise SettingError("LEDGER_PDF_SIGNING: 'files' needs LEDGER_PDF_SIGNING_CERT and LEDGER_PDF_SIGNING_KEY")
+        if read.trusted_proxies is not None:
+            trusted_networks(read.trusted_proxies)  # a bad address stops the process at start, naming the variable
         return replace(read, public_base_url=read.public_base_url.rstrip("/"))
 
     def with_secrets(self) -> WebSettings:
         return replace(self, domain=self.domain.with_secrets())
+
+
+def trusted_networks(value: str | None) -> list[str]:
+    """LEDGER_TRUSTED_PROXIES as a list of addresses and networks (IPv4 or IPv6, CIDR allowed)."""
+    found = []
+    for item in (value or "").split(","):
+        text = item.strip()
+        if not text:
+            continue
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise SettingError(f"LEDGER_TRUSTED_PROXIES: expected IP addresses or networks, got {text!r}") from None
+        found.append(text)
+    return found
 
 
 def _given(environ: Mapping[str, str] | None, name: str) -> bool:

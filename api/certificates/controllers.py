@@ -214,7 +214,7 @@ class CertificateController(Controller):
             return certificate_out(changed, runtime.settings.public_base_url)
 
         response = await run_write(request, db_session, principal, work, status_code=200)
-        runtime.status_list.invalidate()
+        await runtime.status_list.invalidate()
         return response
 
     @post("/{number:str}/revoke", status_code=200)
@@ -257,7 +257,7 @@ class CertificateController(Controller):
             return certificate_out(successor, base)
 
         response = await run_write(request, db_session, principal, work)
-        runtime.status_list.invalidate()
+        await runtime.status_list.invalidate()
         return response
 
 

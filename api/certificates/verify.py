@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, get
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.response import Redirect, Template
 
 from api.certificates.pages import CERTIFICATE, HOME, UNKNOWN, certificate_context, page_context, unknown_context
@@ -17,6 +16,7 @@ from api.certificates.status_list import status_list_token
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
 from api.i18n import language
+from api.problems import RETRY_AFTER
 from certificates.token import TokenError, public_jwk, verify_token
 from ledger.certificates import verification
 from ledger.errors import NotFound
@@ -59,7 +59,11 @@ def html_page(template: str, context: dict[str, object], status: int = 200) -> T
         template,
         context=context,
         status_code=status,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            **({"Retry-After": RETRY_AFTER[429]} if status == 429 else {}),
+        },
     )
 
 
@@ -144,6 +148,14 @@ class VerifyApiController(Controller):
             ledger=f"/api/v1/ledger/certificates/{s.verification_code}",
         )
 
+
+class PublishedKeysController(Controller):
+    """What verifiers fetch and cache: the keys and the status list (their own rate limit)."""
+
+    path = ""
+    tags = ["public"]
+    opt = PUBLIC
+
     @get("/.well-known/jwks.json", media_type="application/jwk-set+json")
     async def jwks(self, runtime: Shared) -> Jwks:
         """Ed25519 public keys (OKP JWKs) that sign QR tokens and the status list, old ones included."""
@@ -152,7 +164,7 @@ class VerifyApiController(Controller):
     @get("/api/v1/status-list", media_type="application/statuslist+jwt")
     async def status_list(self, runtime: Shared) -> str:
         """The signed revocation list (see api/status_list.py for its format)."""
-        cached = runtime.status_list.fresh()
+        cached = await runtime.status_list.fresh()
         if cached is not None:
             return cached
         bits = await verification.status_bits(runtime.pool)
@@ -162,9 +174,5 @@ class VerifyApiController(Controller):
         token = status_list_token(
             bits, key, f"{runtime.settings.public_base_url}/api/v1/status-list", runtime.status_list.ttl
         )
-        runtime.status_list.keep(token)
+        await runtime.status_list.keep(token)
         return token
-
-
-def rate_limited(settings_rate: int, store: str) -> list:
-    return [RateLimitConfig(rate_limit=("minute", settings_rate), store=store).middleware]

@@ -96,9 +96,11 @@ class CompletionController(Controller):
         dry_run: bool = False,
     ) -> Response[BatchOut]:
         """Register up to LEDGER_MAX_BATCH_ROWS completions (default 10,000). Every row is validated; if any is bad
-        nothing is written and each bad row and field is named. `?dry_run=true` validates only."""
+        nothing is written and each bad row and field is named. `?dry_run=true` validates only. When this process
+        runs all the imports it admits at once (LEDGER_IMPORT_SLOTS), 503 with Retry-After: nothing was written."""
         check_batch_size(len(data.items), runtime.settings.domain.max_batch_rows)
-        return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
+        async with runtime.admission.slot(institution_id):
+            return await self._register(request, db_session, principal, institution_id, runtime, data.items, dry_run)
 
     @post(
         "/import",
@@ -125,32 +127,34 @@ class CompletionController(Controller):
 
         A file above LEDGER_ASYNC_IMPORT_BYTES (2 MiB) or of more than LEDGER_MAX_BATCH_ROWS rows, or any upload
         sent with `Prefer: respond-async`, runs as a job (docs/jobs.md): 202 with `Location: /api/v1/jobs/{id}`,
-        the file checked whole first, then registered chunk by chunk."""
+        the file checked whole first, then registered chunk by chunk. Other imports are admitted a few at a time
+        (LEDGER_IMPORT_SLOTS): when all are taken, 503 with Retry-After."""
         chosen = clerk_lang(request, lang)
         if goes_async(request, runtime.settings):
             return await submit_upload(
                 request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen
             )
-        read = await upload(request, chosen)
-        raw = read[0]
-        try:
-            whole = open_sheet(raw, read[1], read[2], lang=chosen).whole(runtime.settings.domain.max_batch_rows)
-        except InvalidInput as exc:
-            if not any(e.code == "too_many_rows" for e in exc.errors):
-                raise
-            return await submit_upload(
-                request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen, read=read
-            )
-        if not whole.ok:
+        async with runtime.admission.slot(institution_id):
+            read = await upload(request, chosen)
+            raw = read[0]
             try:
-                rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
-            finally:
-                await db_session.rollback()
-            if rejected is not None:
-                raise rejected
-        try:
-            return await self._register(
-                request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
-            )
-        except (InvalidInput, Conflict) as exc:
-            raise located(whole, exc, chosen) from exc
+                whole = open_sheet(raw, read[1], read[2], lang=chosen).whole(runtime.settings.domain.max_batch_rows)
+            except InvalidInput as exc:
+                if not any(e.code == "too_many_rows" for e in exc.errors):
+                    raise
+                return await submit_upload(
+                    request, db_session, principal, institution_id, runtime, dry_run=dry_run, lang=chosen, read=read
+                )
+            if not whole.ok:
+                try:
+                    rejected = await check_sheet(db_session, runtime, institution_id, whole, chosen)
+                finally:
+                    await db_session.rollback()
+                if rejected is not None:
+                    raise rejected
+            try:
+                return await self._register(
+                    request, db_session, principal, institution_id, runtime, whole.items, dry_run, whole, raw
+                )
+            except (InvalidInput, Conflict) as exc:
+                raise located(whole, exc, chosen) from exc

@@ -138,7 +138,7 @@ class SchoolCertificateController(Controller):
                         effective_on,
                     )
                     await db_session.commit()
-                runtime.status_list.invalidate()
+                await runtime.status_list.invalidate()
                 return see(f"/school/certificates/{number}?done={action}")
             except LedgerError as exc:
                 await db_session.rollback()
@@ -171,7 +171,7 @@ class SchoolCertificateController(Controller):
         except LedgerError as exc:
             await db_session.rollback()
             return await self._refused(db_session, institution_id, number, runtime, "reissue", values, exc)
-        runtime.status_list.invalidate()
+        await runtime.status_list.invalidate()
         return see(f"/school/certificates/{successor.number}?done=reissue")
 
     async def _refused(

@@ -206,7 +206,7 @@ class SchoolUploadController(Controller):
             school = await pages.institution_of(db_session, institution_id)
             context = preview_context(school, checked.info, checked.sheet, whole, refused.errors, refused.detail)
             return html(PREVIEW, context, 422)
-        runtime.status_list.invalidate()
+        await runtime.status_list.invalidate()
         return see(f"/school/imports/{result_id}")
 
     @get("/imports/{result_id:uuid}")

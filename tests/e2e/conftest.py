@@ -29,6 +29,11 @@ class Server:
     env: dict[str, str]
 
 
+def _answers(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,9 +51,11 @@ def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-def start_server(env: dict[str, str], log: Path, *, demo: bool = True) -> tuple[subprocess.Popen, str]:
+def start_server(
+    env: dict[str, str], log: Path, *, demo: bool = True, args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *(["--demo"] if demo else [])]
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *(["--demo"] if demo else []), *args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -74,6 +81,16 @@ def stop_server(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def printed_keys(log: Path) -> dict[str, str]:
+    """The demo keys `ledger serve --demo` printed: "admin", "institution <code>", "bureau <region>"."""
+    keys = {}
+    for line in log.read_text().splitlines():
+        match = re.match(r"\s+(admin|institution \S+|bureau \S+).*?\s(ldg_\w+)$", line)
+        if match:
+            keys[match.group(1).split()[0] if match.group(1) == "admin" else match.group(1)] = match.group(2)
+    return keys
+
+
 @pytest.fixture(scope="module")
 def empty_database(server_url: str) -> Iterator[str]:
     from tests.conftest import _admin, run_async
@@ -82,16 +99,6 @@ def empty_database(server_url: str) -> Iterator[str]:
     run_async(_admin(server_url, f'CREATE DATABASE "{name}"'))
     yield _with_database(server_url, name)
     run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def demo_keys(log: Path) -> dict[str, str]:
-    """The keys `serve --demo` printed: "admin", "institution <code>", "bureau <region>"."""
-    keys = {}
-    for line in log.read_text().splitlines():
-        match = re.match(r"\s+(admin|institution \S+|bureau \S+).*?\s(ldg_\w+)$", line)
-        if match:
-            keys[match.group(1).split()[0] if match.group(1) == "admin" else match.group(1)] = match.group(2)
-    return keys
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +116,7 @@ def server(
     env = {**server_env(empty_database, folder / "data"), **server_settings}
     process, base = start_server(env, log)
     try:
-        yield Server(base, demo_keys(log), empty_database, log, process, env)
+        yield Server(base, printed_keys(log), empty_database, log, process, env)
     finally:
         stop_server(process)
 
@@ -147,3 +154,32 @@ def browser() -> Iterator[object]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private Redis (the system's redis-server, on a free port, nothing saved). Skips where there is none,
+    except in CI, which installs it and must run these tests."""
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the Redis tests: install Redis (apt-get install redis-server)")
+        pytest.skip("no redis-server installed")
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(folder)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while not _answers(port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

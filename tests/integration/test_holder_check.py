@@ -51,6 +51,7 @@ async def test_five_failures_close_the_check_of_that_certificate_for_everyone(wo
     assert (await world.client.post(CHECK, json=right)).status_code == 429, "from another address or process too"
     page = await world.client.post("/check", data={**right, "lang": "ug"})
     assert page.status_code == 429 and 'data-status="refused"' in page.text
+    assert refused.headers["retry-after"] == page.headers["retry-after"] == "60", "every 429 says when to come back"
     other = {"code": second["verification_code"], "name": NAME, "id_number": id_number(2)}
     assert (await unlimited.post(CHECK, json=other)).json() == {"match": True}, "other certificates are untouched"
     # the window slides: once the failures are a day old, the holder may check again
