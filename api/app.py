@@ -18,6 +18,7 @@ from api.certificates.controllers import AwardController, CertificateController,
 from api.certificates.holder import HolderCheckController
 from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
+from api.certificates.shares import ShareApiController, ShareFormController, SharePageController
 from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
@@ -31,6 +32,7 @@ from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
+from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
@@ -126,14 +128,15 @@ def create_app(settings: WebSettings) -> Litestar:
             AwardController,
             JobController,
             dashboard_router(settings),
+            school_router(settings),
             Router(
                 "/",
-                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController],
+                route_handlers=[VerifyPageController, VerifyApiController, LedgerPageController, SharePageController],
                 middleware=rate_limited(settings.verify_rate_per_minute, "rate_limit_verify"),
             ),
             Router(
                 "/",
-                route_handlers=[HolderCheckController],
+                route_handlers=[HolderCheckController, ShareApiController, ShareFormController],
                 middleware=rate_limited(settings.holder_check_rate_per_minute, "rate_limit_holder"),
             ),
         ],

@@ -32,7 +32,13 @@ BOLD = "LedgerSerifSC-Bold"
 PAGE_WIDTH, PAGE_HEIGHT = A4
 QR_WIDTH = 40 * mm  # the symbol itself; the SPEC asks for at least 35 mm, plus the quiet zone
 QR_LEFT, QR_BOTTOM = 24 * mm, 34 * mm
-SEAL_CENTRE, SEAL_RADIUS = (160 * mm, 60 * mm), 21 * mm
+SEAL_RADIUS = 21 * mm
+# Two codes since template 2026.2 (docs/verification.md, "Why two QR codes"): the big one carries only the
+# address `<BASE>/V/<CODE>` (version 3), so a phone reads it from a photo of the whole page; the small one under
+# the seal carries the signed URL, for offline checks from a close-up photo or the PDF file.
+SINGLE_CODE_TEMPLATES = frozenset({"2026.1"})  # issued before: rendered as they were, one signed code
+SIGNED_QR_WIDTH = 22 * mm
+SIGNED_QR_LEFT, SIGNED_QR_BOTTOM = 160 * mm - SIGNED_QR_WIDTH / 2, 17 * mm
 PHOTO_BOX = (154 * mm, 190 * mm, 33 * mm, 44 * mm)  # x, y, width, height
 LABEL_X, VALUE_X, VALUE_RIGHT = 24 * mm, 68 * mm, 186 * mm
 FIRST_ROW, ROW_STEP = 226 * mm, 12.5 * mm
@@ -209,10 +215,15 @@ def _draw_certificate(canvas: Canvas, snapshot: CertificateSnapshot, with_qr: bo
         _draw_row(canvas, y, label_zh, label_en, value, gloss, right - VALUE_X)
         y -= ROW_STEP
 
-    if with_qr:
+    two_codes = snapshot.template_version not in SINGLE_CODE_TEMPLATES
+    if with_qr and two_codes:
+        _draw_qr(canvas, qr_matrix(address_text(snapshot)), QR_LEFT, QR_BOTTOM, QR_WIDTH)
+        _draw_qr(canvas, qr_matrix(snapshot.qr_text), SIGNED_QR_LEFT, SIGNED_QR_BOTTOM, SIGNED_QR_WIDTH)
+        _draw_signed_caption(canvas)
+    elif with_qr:
         _draw_qr(canvas, qr_matrix(snapshot.qr_text), QR_LEFT, QR_BOTTOM, QR_WIDTH)
     _draw_query_note(canvas, snapshot)
-    _draw_seal_area(canvas)
+    _draw_seal_area(canvas, (160 * mm, 72 * mm) if two_codes else (160 * mm, 60 * mm))
 
     canvas.setFillColorRGB(*GREY)
     canvas.setFont(REGULAR, 6.5)
@@ -280,9 +291,24 @@ def _site(qr_text: str) -> str:
     return head if separator else qr_text
 
 
+def address_text(snapshot: CertificateSnapshot) -> str:
+    """What the big QR code carries since template 2026.2: `<BASE>/V/<CODE>`, the signed URL without its token."""
+    return f"{_site(snapshot.qr_text)}/V/{snapshot.verification_code}"
+
+
+def _draw_signed_caption(canvas: Canvas) -> None:
+    right = SIGNED_QR_LEFT - 3 * mm
+    canvas.setFillColorRGB(*GREY)
+    canvas.setFont(REGULAR, 6.5)
+    canvas.drawRightString(right, SIGNED_QR_BOTTOM + 8.5 * mm, wording.SIGNED_CODE[0])
+    canvas.setFont(REGULAR, 5.5)
+    for index, line in enumerate(wording.SIGNED_CODE[1:]):
+        canvas.drawRightString(right, SIGNED_QR_BOTTOM + 5.5 * mm - index * 2.6 * mm, line)
+
+
 def _draw_query_note(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
     x = QR_LEFT + QR_WIDTH + 12 * mm
-    width = SEAL_CENTRE[0] - SEAL_RADIUS - 8 * mm - x
+    width = 160 * mm - SEAL_RADIUS - 8 * mm - x
     y = QR_BOTTOM + QR_WIDTH - 4 * mm
     canvas.setFillColorRGB(*INK)
     canvas.setFont(BOLD, 10.5)
@@ -311,8 +337,8 @@ def _draw_query_note(canvas: Canvas, snapshot: CertificateSnapshot) -> None:
     canvas.drawString(x, y, grouped)
 
 
-def _draw_seal_area(canvas: Canvas) -> None:
-    cx, cy = SEAL_CENTRE
+def _draw_seal_area(canvas: Canvas, centre: tuple[float, float]) -> None:
+    cx, cy = centre
     canvas.setStrokeColorRGB(*GREY)
     canvas.setLineWidth(0.5)
     canvas.setDash(2, 2)

@@ -53,6 +53,8 @@ EMPTY = "--"
 QUERY_ZH = "扫描二维码或登录 {site} 查询证书真伪与状态"
 QUERY_EN = "Scan the QR code or visit {site} to verify this certificate and its status."
 CODE_LABEL = "验证码 Verification code"
+# Beside the small signed code (template 2026.2 on), drawn in the regular face.
+SIGNED_CODE = ("签名码（离线核验）", "Signed code for offline", "verification (COSE, Ed25519)")
 
 TEMPLATE_NOTE = "Template {version}"
 

@@ -12,6 +12,7 @@ from ledger.log.records import RECORD_TYPES, Registry
 def all_record_types() -> Registry:
     import ledger.certificates.issuance
     import ledger.certificates.legacy
+    import ledger.certificates.sharing
     import ledger.registration.courses
     import ledger.registration.service
     import ledger.statistics.plans

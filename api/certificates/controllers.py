@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -13,9 +12,11 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter
+from litestar.response import Stream
 
 from api.certificates import export
+from api.certificates.bundles import course_zip
 from api.certificates.pdfs import certificate_pdf, course_pdf
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
@@ -24,16 +25,12 @@ from api.idempotency import run_write
 from api.jobs.course_pdf import COURSE_PDF, submit_course_pdf
 from api.jobs.schemas import JobOut
 from api.jobs.uploads import job_response
-from ledger import clock
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
 from ledger.certificates.reasons import ReasonCode
 from ledger.certificates.tables import Certificate
-from ledger.errors import FieldError, InvalidInput, NotFound
+from ledger.errors import NotFound
 from ledger.jobs.service import job_status, waiting_job
-
-MAX_EXPORT = 100_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CertificateOut(msgspec.Struct):
@@ -176,29 +173,11 @@ class CertificateController(Controller):
         institution_id: OwnInstitution,
         runtime: Shared,
         which: Which,
-        output: Annotated[Literal["csv", "xlsx"], QueryParameter(name="format")] = "xlsx",
+        output: export.Format = "xlsx",
     ) -> Response:
         """Every certificate matching the filters (up to 100,000) as a file to keep: XLSX (default) or CSV, with
         Chinese headers and each certificate's verification address."""
-        found, total = await reads.list_certificates(
-            db_session, institution_id, which.course_code, which.status, MAX_EXPORT, 0, which.trainee_id
-        )
-        course_code = which.course_code
-        if total > MAX_EXPORT:
-            raise InvalidInput(
-                "too many certificates for one file",
-                errors=[FieldError("course_code", "too_many", f"超过 {MAX_EXPORT:,} 张证书，请按课程或状态分别导出")],
-            )
-        rows = export.certificate_rows(found, runtime.settings.public_base_url)
-        stem = "certificates_" + re.sub(r"[^A-Za-z0-9_-]", "_", course_code or "all") + f"_{clock.today():%Y-%m-%d}"
-        if output == "csv":
-            body, media = export.to_csv(rows), "text/csv; charset=utf-8"
-        else:
-            title = f"证书清单 {course_code or '全部课程'} · {total} 张 · 导出于 {clock.today():%Y-%m-%d}"
-            body, media = export.to_xlsx(rows, title), XLSX
-        return Response(
-            content=body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{output}"'}
-        )
+        return await export.export_response(db_session, institution_id, runtime.settings.public_base_url, which, output)
 
     @get("/{number:str}")
     async def read(
@@ -312,6 +291,13 @@ class CourseCertificatesController(Controller):
         return Response(
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{code}.pdf"'}
         )
+
+    @get("/{code:str}/certificates.zip", media_type="application/zip")
+    async def course_zip(
+        self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+    ) -> Stream:
+        """The same certificates as single PDFs in one zip (`<number>_<name>.pdf`), streamed as each is read."""
+        return await course_zip(db_session, runtime.sessionmaker, runtime.pdf_signer, institution_id, code)
 
 
 class AwardController(Controller):

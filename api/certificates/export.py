@@ -6,11 +6,24 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from collections.abc import Sequence
+from typing import Annotated, Literal, Protocol
+
+from litestar import Response
+from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates.wording import TITLES
+from ledger import clock
+from ledger.certificates import reads
 from ledger.certificates.tables import Certificate
+from ledger.errors import FieldError, InvalidInput
 from ledger.reference.levels import SkillLevel
+
+Format = Annotated[Literal["csv", "xlsx"], QueryParameter(name="format", description="xlsx (default) or csv")]
+MAX_EXPORT = 100_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 STATUSES = {"valid": "有效", "suspended": "已暂停", "revoked": "已撤销", "superseded": "已被补发替代"}
 HEADERS = ("证书编号", "证书类型", "姓名", "职业编码", "职业名称", "职业技能等级", "发证日期", "状态", "状态原因",
@@ -81,3 +94,39 @@ def to_xlsx(rows: list[list[object]], title: str) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+class Filter(Protocol):
+    """Which certificates: the list's filters (api/certificates/controllers.py `CertificateFilter`)."""
+
+    @property
+    def course_code(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def trainee_id(self) -> uuid.UUID | None: ...
+
+
+async def export_response(
+    session: AsyncSession, institution_id: int, public_base: str, which: Filter, output: str
+) -> Response:
+    """Every certificate of the institution matching `which` (up to 100,000) as an XLSX or CSV download."""
+    found, total = await reads.list_certificates(
+        session, institution_id, which.course_code, which.status, MAX_EXPORT, 0, which.trainee_id
+    )
+    course_code = which.course_code
+    if total > MAX_EXPORT:
+        raise InvalidInput(
+            "too many certificates for one file",
+            errors=[FieldError("course_code", "too_many", f"超过 {MAX_EXPORT:,} 张证书，请按课程或状态分别导出")],
+        )
+    rows = certificate_rows(found, public_base)
+    stem = "certificates_" + re.sub(r"[^A-Za-z0-9_-]", "_", course_code or "all") + f"_{clock.today():%Y-%m-%d}"
+    if output == "csv":
+        body, media = to_csv(rows), "text/csv; charset=utf-8"
+    else:
+        title = f"证书清单 {course_code or '全部课程'} · {total} 张 · 导出于 {clock.today():%Y-%m-%d}"
+        body, media = to_xlsx(rows, title), XLSX
+    return Response(
+        content=body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{stem}.{output}"'}
+    )

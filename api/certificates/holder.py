@@ -18,6 +18,7 @@ from litestar.params import Body, JSONBody
 from litestar.response import Template
 
 from api.certificates.pages import CHECK, page_context
+from api.certificates.share_panel import holder_panel
 from api.certificates.verify import html_page
 from api.deps import Runtime, Shared
 from api.guards import PUBLIC
@@ -84,8 +85,11 @@ class HolderCheckController(Controller):
     async def check_page(
         self, data: Annotated[HolderForm, Body(media_type=RequestEncodingType.URL_ENCODED)], runtime: Shared
     ) -> Template:
-        """The form's answer, in the page's language: yes, no (never which field), or refused for now."""
+        """The form's answer, in the page's language: yes, no (never which field), or refused for now. A match
+        opens the holder's share links (api/certificates/shares.py) under a signed 15-minute proof."""
         lang = language(data.lang)
         found = await answer(runtime, data.code, data.name, data.id_number)
         status = {"match": 200, "no_match": 200, "refused": 429}[found]
-        return html_page(CHECK, page_context(lang, "/check", code=data.code, answer=found), status)
+        view = await verification.verify(runtime.pool, data.code) if found == "match" else None
+        panel = await holder_panel(runtime, view.certificate_id, lang) if view is not None else {}
+        return html_page(CHECK, page_context(lang, "/check", code=data.code, answer=found, **panel), status)

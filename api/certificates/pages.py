@@ -19,6 +19,7 @@ CERTIFICATE = "verification/certificate.html"
 UNKNOWN = "verification/unknown.html"
 HOME = "verification/home.html"
 CHECK = "verification/check.html"
+SHARE = "verification/share.html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +48,14 @@ def level_text(view: Verification, lang: str) -> str:
     return catalogue(lang)[f"level.{snapshot.level}"]
 
 
-def certificate_rows(view: Verification, lang: str) -> list[Row]:
+def certificate_rows(view: Verification, lang: str, *, full_name: bool = False) -> list[Row]:
+    """The certificate's public fields; the holder masked, or in full on a page the holder shared."""
     t = catalogue(lang)
     snapshot = view.snapshot
     data = "" if lang == "zh" else "zh"
     level = level_text(view, lang)
     return [
-        Row(t["field.holder"], view.masked_holder, data),
+        Row(t["field.holder"], snapshot.holder_name if full_name else view.masked_holder, data),
         Row(t["field.occupation"], snapshot.occupation_name, data),
         Row(t["field.occupation_code"], snapshot.occupation_code, "ltr"),
         Row(t["field.work_type"], snapshot.work_type or "--", data),

@@ -1,6 +1,7 @@
 """`ledger verify-pdf FILE`: what a careful employer does with a certificate PDF, in one command.
 
-Rasterise every page (pypdfium2, 150 dpi), decode the QR codes (zxing-cpp), verify each token's COSE_Sign1
+Rasterise every page (pypdfium2, 150 dpi), decode the QR codes (zxing-cpp; a page of template 2026.2 has two, the
+address code `<BASE>/V/<CODE>` and the signed code, and only the signed one is checked), verify each token's COSE_Sign1
 signature against the published keys (fetched from the QR's server, or a JWKS file for offline use), and, when
 online, ask the server for the live status.
 """
@@ -53,11 +54,21 @@ def _get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
+def _address_of_a_signed_code(page: int, url: str, found: list[tuple[int, str]]) -> bool:
+    """Whether `url` is the address code (`<BASE>/V/<CODE>`, template 2026.2 on) printed beside a signed code."""
+    return any(other == page and text.startswith(f"{url}/") for other, text in found)
+
+
 def check_pdf(pdf: Path, jwks_file: Path | None = None, online: bool = True) -> list[QrCheck]:
     results = []
-    for page, url in qr_texts(pdf):
+    found = qr_texts(pdf)
+    for page, url in found:
         if "/V/" not in url:
             results.append(QrCheck(page, url, False, None, "not a Skills Ledger verification QR code"))
+            continue
+        if "/" not in url.rsplit("/V/", 1)[1]:
+            if not _address_of_a_signed_code(page, url, found):
+                results.append(QrCheck(page, url, False, None, "an address QR code without a signed code beside it"))
             continue
         server = _server_of(url)
         code, token = url.rsplit("/V/", 1)[1].split("/", 1)

@@ -39,8 +39,6 @@ PAGE = "dashboard/page.html"
 PROBLEM = "dashboard/problem.html"
 UTC8 = dt.timezone(dt.timedelta(hours=8))
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-
 
 @dataclass(frozen=True, slots=True)
 class Export:

@@ -128,3 +128,12 @@ async def awards_of_certificates(session: AsyncSession, certificates: list[Certi
     for award_id, companion, skill in rows:
         by_certificate[companion] = by_certificate[skill] = award_id
     return {cid: by_certificate[orig] for cid, orig in original.items() if orig in by_certificate}
+
+
+async def own_certificates(session: AsyncSession, institution_id: int, numbers: list[str]) -> list[Certificate]:
+    """The institution's certificates among `numbers`, in the order of `numbers` (unknown ones left out)."""
+    result = await session.execute(
+        select(Certificate).where(Certificate.institution_id == institution_id, Certificate.number.in_(numbers))
+    )
+    found = {c.number: c for c in result.scalars()}
+    return [found[n] for n in numbers if n in found]

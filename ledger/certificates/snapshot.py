@@ -6,7 +6,7 @@ import datetime as dt
 
 import msgspec
 
-TEMPLATE_VERSION = "2026.1"
+TEMPLATE_VERSION = "2026.2"  # 2026.1: one signed QR code; 2026.2: an address code and a signed code
 
 
 class CertificateSnapshot(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

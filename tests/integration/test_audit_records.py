@@ -31,12 +31,13 @@ TAMPERS: dict[str, tuple[str, str, str, str]] = {
     "signing_key": ("signing_keys", "kid", "public_key", "sha256(public_key)"),
     "plan": ("plan_targets", "code", "target", "target * 2"),
     "baseline_stock": ("baseline_stock", "region_code || '/' || jurisdiction", "persons", "persons + 1"),
+    "certificate_share": ("certificate_shares", "id", "purpose", "purpose || '（改）'"),
 }
 
 
 async def _every_kind_of_record(world: World) -> None:
     """One of each record type: institutions, keys, a course, completions with dual awards and certificates (one
-    revoked), a signing key, a plan, an aggregate baseline and a legacy certificate."""
+    revoked, one shared by its holder), a signing key, a plan, an aggregate baseline and a legacy certificate."""
     items = [completion(1), completion(2)]
     response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
     assert response.status_code == 201, response.text
@@ -46,6 +47,13 @@ async def _every_kind_of_record(world: World) -> None:
         f"/api/v1/certificates/{number}/revoke", json={"reason": "考核作弊"}, headers=world.evaluator
     )
     assert revoked.status_code == 200, revoked.text
+    training = next(c for c in listed["items"] if c["kind"] != "skill_level" and c["status"] == "valid")
+    holder = {"code": training["verification_code"], "name": "买买提·艾力", "purpose": "应聘某公司"}
+    for n in (1, 2):  # whose of the two completions it is
+        shared = await world.client.post("/api/v1/verify/shares", json={**holder, "id_number": id_number(n)})
+        if shared.status_code == 201:
+            break
+    assert shared.status_code == 201, shared.text
     plan = {"name": "十四五职业技能培训", "metric": "training_person_times", "region_code": "650000",
             "starts_on": "2021-01-01", "ends_on": "2025-12-31", "target": 20}  # fmt: skip
     assert (await world.client.put("/api/v1/plans/xj-1405", json=plan, headers=world.bureau)).status_code == 200

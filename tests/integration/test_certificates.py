@@ -157,7 +157,9 @@ async def test_the_pdf_qr_decodes_to_the_signed_url_and_the_pades_signature_vali
     await register(world, [completion(1)])
     (skill,) = [c for c in await certificates(world) if c["kind"] == "skill_level"]
     pdf = (await world.client.get(f"/api/v1/certificates/{skill['number']}/pdf", headers=world.evaluator)).content
-    assert decode_pdf_qr(pdf) == [skill["qr_text"]]
+    # template 2026.2: the address code (what a phone photo reads) and the signed code (docs/verification.md)
+    address = f"HTTPS://VERIFY.EXAMPLE.TEST/V/{skill['verification_code']}"
+    assert sorted(decode_pdf_qr(pdf)) == sorted([address, skill["qr_text"]])
     assert (
         skill["qr_text"]
         == f"HTTPS://VERIFY.EXAMPLE.TEST/V/{skill['verification_code']}/" + skill["qr_text"].rsplit("/", 1)[1]
@@ -182,7 +184,9 @@ async def test_a_course_pdf_holds_every_certificate_each_with_its_qr(world: Worl
     await register(world, [completion(i) for i in range(4)])
     pdf = await world.client.get(f"/api/v1/courses/{COURSE['code']}/certificates.pdf", headers=world.evaluator)
     assert pdf.status_code == 200
-    assert sorted(decode_pdf_qr(pdf.content)) == sorted(c["qr_text"] for c in await certificates(world))
+    issued = await certificates(world)
+    signed_and_address = [c["qr_text"] for c in issued] + [c["qr_text"].rsplit("/", 1)[0] for c in issued]
+    assert sorted(decode_pdf_qr(pdf.content)) == sorted(signed_and_address)
 
 
 def status_bit(token: str, jwks: list[dict], index: int) -> int:

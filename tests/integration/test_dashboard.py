@@ -103,19 +103,24 @@ async def test_only_bureau_and_admin_keys_sign_in(world: World, who: str, status
     assert (await world.client.get("/dashboard")).status_code == (200 if who == "admin" else 303)
 
 
-async def test_a_revoked_key_ends_its_session(world: World) -> None:
+async def revoke(world: World, headers: dict[str, str]) -> None:
+    """Revoke the key behind `headers`, as an administrator would, outside the app."""
     from ledger.database.engine import make_engine, make_sessionmaker
     from ledger.tenancy.service import principal_for, revoke_key
 
-    assert (await sign_in(world.client, secret_of(world.bureau))).status_code == 303
-    assert (await world.client.get("/dashboard")).status_code == 200
     engine = make_engine(world.settings.database_url or "", pool_size=1)
     async with make_sessionmaker(engine)() as session:
-        principal = await principal_for(session, secret_of(world.bureau))
+        principal = await principal_for(session, secret_of(headers))
         assert principal is not None
         await revoke_key(session, principal.key_id)
         await session.commit()
     await engine.dispose()
+
+
+async def test_a_revoked_key_ends_its_session(world: World) -> None:
+    assert (await sign_in(world.client, secret_of(world.bureau))).status_code == 303
+    assert (await world.client.get("/dashboard")).status_code == 200
+    await revoke(world, world.bureau)
     page = await world.client.get("/dashboard")
     assert page.status_code == 303 and page.headers["location"] == "/dashboard/login"
     assert any(c.startswith("ledger_dashboard=null;") for c in page.headers.get_list("set-cookie")), "session cleared"

@@ -19,7 +19,7 @@ from pypdf.generic import DictionaryObject
 from reportlab.pdfbase.ttfonts import TTFontFace
 
 from certificates import wording
-from certificates.pdf import FONT_DIR, render_many, render_pdf
+from certificates.pdf import FONT_DIR, address_text, render_many, render_pdf
 from certificates.token import TokenClaims, key_id, qr_url, sign_token, verify_token
 from ledger.certificates.snapshot import TEMPLATE_VERSION, CertificateSnapshot
 
@@ -77,25 +77,35 @@ def pages(pdf: bytes) -> list[tuple[object, str]]:
     return out
 
 
-def decode_qr(image: object) -> zxingcpp.Barcode:
-    (barcode,) = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
+def decode_qr(image: object, signed: bool = True) -> zxingcpp.Barcode:
+    """The page's signed code (`<BASE>/V/<CODE>/<TOKEN>`), or with `signed=False` its address code."""
+    barcodes = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    (barcode,) = [b for b in barcodes if (b.text.split("/V/")[-1].count("/") == 1) == signed]
     return barcode
 
 
-def test_qr_decodes_at_150_dpi_to_the_snapshot_url_and_its_token_verifies() -> None:
+def test_qr_codes_decode_at_150_dpi_to_the_address_and_the_snapshot_url_whose_token_verifies() -> None:
     snap = snapshot()
     ((image, _),) = pages(render_pdf(snap))
+    address = decode_qr(image, signed=False)
+    assert address.text == f"HTTPS://LEDGER.EXAMPLE/V/{snap.verification_code}" == address_text(snap)
     barcode = decode_qr(image)
     assert barcode.text == snap.qr_text
-    assert barcode.ec_level == "Q"
+    assert address.ec_level == barcode.ec_level == "Q"
     code, token = barcode.text.split("/V/")[1].split("/")
     assert code == snap.verification_code
     assert verify_token(token, {KID: KEY.public_key()}).code == snap.verification_code
 
 
-def test_qr_is_at_least_35_mm_wide_with_a_clear_4_module_quiet_zone() -> None:
+def test_a_certificate_of_template_2026_1_keeps_its_single_signed_code() -> None:
+    snap = snapshot(template_version="2026.1")
+    ((image, _),) = pages(render_pdf(snap))
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [snap.qr_text]
+
+
+def test_address_qr_is_at_least_35_mm_wide_with_a_clear_4_module_quiet_zone() -> None:
     ((image, _),) = pages(render_pdf(snapshot()))
-    barcode = decode_qr(image)
+    barcode = decode_qr(image, signed=False)
     corners = [barcode.position.top_left, barcode.position.top_right, barcode.position.bottom_right]
     left, top = corners[0].x, corners[0].y
     right, bottom = corners[1].x, corners[2].y

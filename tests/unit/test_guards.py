@@ -10,7 +10,8 @@ from api.settings import WebSettings
 from ledger.settings import Settings
 
 # what SPEC §4 makes public: verification (page, API, holder check), published keys and status list, the ledger's
-# proofs, checkpoint and entries, operations, API docs, and the dashboard's sign-in form
+# proofs, checkpoint and entries, operations, API docs, the front page, the sign-in forms of the dashboard and the
+# school portal, and the holder's share links (made and revoked after the holder check, opened by whoever holds one)
 PUBLIC_PATHS = {
     "/", "/v", "/check", "/v/{code:str}/ledger", "/V/{code:str}/ledger",
     "/v/{code:str}", "/V/{code:str}", "/v/{code:str}/{token:str}", "/V/{code:str}/{token:str}",
@@ -19,7 +20,9 @@ PUBLIC_PATHS = {
     "/api/v1/ledger/proof/consistency", "/api/v1/ledger/entries/{index:int}",
     "/api/v1/ledger/subjects/{subject_type:str}/{subject_id:str}", "/api/v1/ledger/certificates/{code:str}",
     "/health", "/ready", "/schema", "/schema/openapi.json", "/schema/scalar", "/schema/{path:str}",
-    "/dashboard/login", "/dashboard/logout",
+    "/dashboard/login", "/dashboard/logout", "/school/login", "/school/logout",
+    "/check/share", "/check/revoke", "/s/{token:str}", "/api/v1/verify/shares", "/api/v1/verify/shares/active",
+    "/api/v1/verify/shares/{share_id:int}",
 }  # fmt: skip
 
 
@@ -58,6 +61,9 @@ def test_each_area_is_guarded_by_its_kind_of_key() -> None:
     assert kinds("POST", "/api/v1/institutions") == [admin_key.kinds]
     assert kinds("POST", "/api/v1/ledger/checkpoints") == [admin_key.kinds]
     assert kinds("GET", "/dashboard") == [("bureau", "admin")]
+    assert kinds("GET", "/school") == [("institution",)]
+    assert kinds("POST", "/school/certificates/{number:str}/status") == [("institution",)]
+    assert kinds("GET", "/api/v1/courses/{code:str}/certificates.zip") == [institution_key.kinds]
 
 
 class Forgotten(Controller):

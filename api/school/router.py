@@ -1,0 +1,15 @@
+"""The portal's pages under /school, put together."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from api.school.certificates import SchoolCertificateController
+from api.school.courses import SchoolCourseController
+from api.school.portal import portal_router
+from api.school.uploads import SchoolUploadController
+from api.settings import WebSettings
+
+
+def school_router(settings: WebSettings) -> Router:
+    return portal_router(settings, [SchoolCourseController, SchoolCertificateController, SchoolUploadController])
