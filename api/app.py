@@ -23,9 +23,11 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import VerifyApiController, VerifyPageController, rate_limited
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.guards import PUBLIC
+from api.housekeeping import housekeeper
 from api.jobs.controllers import JobController
 from api.jobs.handlers import job_handlers
 from api.log.controllers import CertificateLedgerController, LedgerController
+from api.metrics import MetricsController, prometheus_config
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
@@ -37,9 +39,10 @@ from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
 from api.templating import template_config
-from api.tenancy.controllers import BureauKeyController, InstitutionController
-from ledger.database.engine import database_url, make_engine, make_sessionmaker, plain_url
+from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
+from ledger.database.engine import as_asyncpg_url, database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
+from ledger.database.replica import REPLICA_TIMEOUT_SECONDS, ReplicaReads
 from ledger.jobs.worker import run_workers
 from ledger.log.reader import checkpoint_due, make_checkpoint
 from ledger.people.pii import PiiVault
@@ -70,6 +73,22 @@ async def _checkpointer(runtime: Runtime, stop: asyncio.Event) -> None:
             log.warning("checkpoint not made: %s", type(exc).__name__)
 
 
+async def _replica(settings: WebSettings, primary: asyncpg.Pool) -> ReplicaReads | None:
+    """The read replica's pool, when LEDGER_READ_DATABASE_URL names one. min_size=0: a standby that is down at
+    start-up does not stop the server (its reads go to the primary until the standby answers)."""
+    if not settings.read_database_url:
+        return None
+    pool = await asyncpg.create_pool(
+        plain_url(as_asyncpg_url(settings.read_database_url)),
+        min_size=0,
+        max_size=settings.db_pool_size,
+        reset=_no_reset,
+        timeout=REPLICA_TIMEOUT_SECONDS,
+        command_timeout=REPLICA_TIMEOUT_SECONDS,
+    )
+    return ReplicaReads(primary, pool, max_lag=settings.read_max_lag_seconds)
+
+
 def create_app(settings: WebSettings) -> Litestar:
     settings = settings.with_secrets()
     domain = settings.domain
@@ -88,6 +107,7 @@ def create_app(settings: WebSettings) -> Litestar:
             pdf_signer=await asyncio.to_thread(pdf_signer, settings),
             status_list=StatusListCache(ttl=settings.status_list_ttl_seconds),
             schema_head=await asyncio.to_thread(head_revision),
+            replica=await _replica(settings, pool),
         )
         # Signing keys exist before the first write, so no request creates (and logs) one while holding the
         # ledger head: concurrent first registrations cannot deadlock on it.
@@ -97,26 +117,36 @@ def create_app(settings: WebSettings) -> Litestar:
             await session.commit()
         stop = asyncio.Event()
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
+        replica = app.state.runtime.replica
+        following = asyncio.create_task(replica.follow(stop)) if replica else None
         workers = asyncio.create_task(
             run_workers(app.state.runtime.sessionmaker, job_handlers(app.state.runtime), domain, stop)
         )
+        chores = asyncio.create_task(housekeeper(app.state.runtime, stop))
         try:
             yield
         finally:
             stop.set()
             await task
+            if replica and following:
+                await following
+                await replica.replica.close()
             await workers
+            await chores
             await pool.close()
             await engine.dispose()
 
     return Litestar(
         route_handlers=[
             OpsController,
+            MetricsController,
             StatsController,
             PlanController,
             BaselineController,
             InstitutionController,
             BureauKeyController,
+            KeyController,
+            OwnKeyController,
             CourseController,
             CompletionController,
             SheetController,
@@ -148,6 +178,7 @@ def create_app(settings: WebSettings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus_config().middleware],
         template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

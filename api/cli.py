@@ -1,4 +1,5 @@
-"""The `ledger` command: serve, db upgrade, stats rebuild, keys create, reference load, demo data, audit."""
+"""The `ledger` command: serve, db upgrade, stats rebuild, keys create/list/revoke/rotate, reference load, demo data,
+audit."""
 
 from __future__ import annotations
 
@@ -157,6 +158,51 @@ def keys_create(kind: str, institution_code: str | None, region_code: str | None
         return issued.secret
 
     click.echo(in_session(domain_settings(), work))
+
+
+@keys.command("list")
+@click.option("--active", is_flag=True, help="only the keys in use (not revoked)")
+def keys_list(active: bool) -> None:
+    """List the API keys (id, kind, scope, label, the start of the secret, created, revoked); never a secret."""
+    from ledger.tenancy.service import KeyInfo, list_keys
+
+    async def work(session: AsyncSession) -> list[KeyInfo]:
+        return await list_keys(session, include_revoked=not active)
+
+    click.echo("id\tkind\tscope\tprefix\tlabel\tcreated\trevoked")
+    for k in in_session(domain_settings(), work):
+        scope = k.institution_code or k.region_code or "-"
+        revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-"
+        created = k.created_at.isoformat(timespec="seconds")
+        click.echo(f"{k.key_id}\t{k.kind}\t{scope}\t{k.display_prefix}…\t{k.label or '-'}\t{created}\t{revoked}")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+def keys_revoke(key_id: int) -> None:
+    """Revoke key KEY_ID (logged in the ledger): its requests and its portal sessions are refused from now on."""
+    from ledger.errors import Conflict, NotFound
+    from ledger.tenancy.service import revoke_key
+
+    try:
+        in_session(domain_settings(), lambda session: revoke_key(session, key_id))
+    except (NotFound, Conflict) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"key {key_id} revoked")
+
+
+@keys.command("rotate")
+@click.argument("key_id", type=int)
+def keys_rotate(key_id: int) -> None:
+    """Replace key KEY_ID by a new key of the same kind and scope (both logged); print the new key once."""
+    from ledger.errors import Conflict, NotFound
+    from ledger.tenancy.service import rotate_key
+
+    try:
+        issued = in_session(domain_settings(), lambda session: rotate_key(session, key_id))
+    except (NotFound, Conflict) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(issued.secret)
 
 
 @main.command()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.certificates.status_list import StatusListCache
 from api.guards import caller
 from api.settings import WebSettings
+from ledger.database.replica import Reads, ReplicaReads
 from ledger.people.pii import PiiVault
 from ledger.statistics.tables import PROVINCE
 from ledger.tenancy.service import Principal
@@ -32,6 +33,12 @@ class Runtime:
     pdf_signer: Any | None
     status_list: StatusListCache
     schema_head: str | None  # the Alembic head this code expects (read from the scripts once, at start-up)
+    replica: ReplicaReads | None = None  # LEDGER_READ_DATABASE_URL: the streaming replica, `pool` behind it
+
+    @property
+    def reads(self) -> Reads:
+        """Where public verification reads: the replica while it is fresh (ledger/database/replica.py), else `pool`."""
+        return self.replica or self.pool
 
 
 DbSession = NamedDependency[AsyncSession]

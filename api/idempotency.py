@@ -2,10 +2,12 @@
 
 A retry with the same key and body replays it; the same key with another body is 422; concurrent duplicates
 wait on the unique index of the first one's uncommitted record and then replay it, so only one takes effect.
+Records are kept LEDGER_IDEMPOTENCY_HOURS (default 7 days); a retry after that is a fresh request.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,7 +43,8 @@ async def claim_key(
         return None
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         return problem_response(422, "validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
-    record_id = await idempotency.claim(session, principal.key_id, key, fingerprint)
+    kept = dt.timedelta(hours=request.app.state.runtime.settings.idempotency_hours)
+    record_id = await idempotency.claim(session, principal.key_id, key, fingerprint, kept)
     if record_id is not None:
         return record_id
     stored = await idempotency.stored_response(session, principal.key_id, key)

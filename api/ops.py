@@ -37,4 +37,8 @@ class OpsController(Controller):
         if current != expected:
             body = Health(status="unavailable", database="ok", schema_revision=current, expected_revision=expected)
             return Response(body, status_code=503)
-        return Response(Health(status="ok", database="ok", schema_revision=current, expected_revision=expected))
+        replica = state.runtime.replica
+        reads = replica.serving if replica else None
+        return Response(
+            Health(status="ok", database="ok", schema_revision=current, expected_revision=expected, reads=reads)
+        )

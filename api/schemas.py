@@ -155,3 +155,4 @@ class Health(msgspec.Struct):
     database: str | None = None
     schema_revision: str | None = None
     expected_revision: str | None = None
+    reads: str | None = None  # with a read replica: where public verification reads now (replica | primary)

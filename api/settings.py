@@ -26,6 +26,9 @@ class WebSettings:
     public_base_url: str = env("LEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # the base of every QR URL
     max_body_bytes: int = env("LEDGER_MAX_BODY_BYTES", 16 * 1024 * 1024, at_least=1)
     db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
+    # public verification reads from this streaming replica while it is at most read_max_lag_seconds behind
+    read_database_url: str | None = env("LEDGER_READ_DATABASE_URL", None)
+    read_max_lag_seconds: float = env("LEDGER_READ_MAX_LAG_SECONDS", 5.0, at_least=0.5)
     verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
     holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
     holder_check_failures: int = env("LEDGER_HOLDER_CHECK_FAILURES", 5, at_least=1)  # per certificate and window
@@ -34,6 +37,9 @@ class WebSettings:
     pdf_signing: PdfSigning = env("LEDGER_PDF_SIGNING", "none")  # files: LEDGER_PDF_SIGNING_CERT and _KEY (PEM)
     pdf_signing_cert: Path | None = env("LEDGER_PDF_SIGNING_CERT", None)
     pdf_signing_key: Path | None = env("LEDGER_PDF_SIGNING_KEY", None)
+    idempotency_hours: float = env("LEDGER_IDEMPOTENCY_HOURS", 168.0, at_least=0.01)  # a replayable answer is kept
+    housekeeping_seconds: float = env("LEDGER_HOUSEKEEPING_SECONDS", 600.0, at_least=1)  # expired records removed
+    metrics_token: str | None = env("LEDGER_METRICS_TOKEN", None)  # set: GET /metrics needs it as a bearer token
     publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
     async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload

@@ -117,21 +117,22 @@ def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(plain_url(SERVER_URL))
+async def _admin(sql: str, server: str = SERVER_URL) -> None:
+    conn = await asyncpg.connect(plain_url(server))
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
 
 
-async def create_database(tag: str) -> str:
-    """A new database `bench_<tag>_<random>`, migrated and holding the shipped reference data; its URL."""
+async def create_database(tag: str, server: str = SERVER_URL) -> str:
+    """A new database `bench_<tag>_<random>` on `server`, migrated and holding the shipped reference data; its
+    URL."""
     from ledger.reference import load as ref
 
     name = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    url = with_database(SERVER_URL, name)
+    await _admin(f'CREATE DATABASE "{name}"', server)
+    url = with_database(as_asyncpg_url(server), name)
     await asyncio.to_thread(migrate.upgrade, url)
     engine = make_engine(url, pool_size=1)
     try:

@@ -60,14 +60,10 @@ def server_url() -> str:
     return _server_url()
 
 
-@pytest.fixture(scope="session")
-def template_url(server_url: str) -> Iterator[str]:
-    """A migrated database holding the shipped reference data: the template every test copies."""
+def migrate_and_load(url: str) -> None:
+    """Migrate the empty database at `url` to head and load the shipped reference data into it."""
     from ledger.reference import load as ref
 
-    url = _with_database(server_url, TEMPLATE)
-    run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
-    run_async(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
     with ThreadPoolExecutor(max_workers=1) as pool:  # Alembic's env runs its own event loop
         pool.submit(migrate.upgrade, url).result()
 
@@ -80,6 +76,15 @@ def template_url(server_url: str) -> Iterator[str]:
         await engine.dispose()
 
     run_async(load())
+
+
+@pytest.fixture(scope="session")
+def template_url(server_url: str) -> Iterator[str]:
+    """A migrated database holding the shipped reference data: the template every test copies."""
+    url = _with_database(server_url, TEMPLATE)
+    run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}"'))
+    run_async(_admin(server_url, f'CREATE DATABASE "{TEMPLATE}"'))
+    migrate_and_load(url)
     yield url
     run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)'))
 

@@ -78,7 +78,7 @@ class VerifyPageController(Controller):
     async def typed(self, runtime: Shared, code: str = "", lang: str | None = None) -> Template | Redirect:
         """The home's form: a typed code goes to its certificate's page, anything else to the not-found page."""
         chosen = language(lang)
-        view = await verification.verify(runtime.pool, code[:64])
+        view = await verification.verify(runtime.reads, code[:64])
         if view is None:
             return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         return Redirect(f"/v/{view.snapshot.verification_code}?lang={chosen}", status_code=303)
@@ -86,7 +86,7 @@ class VerifyPageController(Controller):
     @get(["/v/{code:str}", "/V/{code:str}"])
     async def page(self, code: str, runtime: Shared, lang: str | None = None) -> Template:
         chosen = language(lang)
-        view = await verification.verify(runtime.pool, code)
+        view = await verification.verify(runtime.reads, code)
         if view is None:
             return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         path = f"/v/{view.snapshot.verification_code}"
@@ -97,7 +97,7 @@ class VerifyPageController(Controller):
         """What a scanned QR code opens: the live status if the QR's own signature verifies, the red invalid_qr
         state (with the registry's record under it) if it does not."""
         chosen = language(lang)
-        view = await verification.verify(runtime.pool, code)
+        view = await verification.verify(runtime.reads, code)
         if view is None:
             return html_page(UNKNOWN, unknown_context(chosen, "/"), 404)
         try:
@@ -118,7 +118,7 @@ class VerifyApiController(Controller):
     @get("/api/v1/verify/{code:str}")
     async def verify(self, code: str, runtime: Shared) -> VerificationOut:
         """The live status and public fields of a certificate, by its verification code."""
-        view = await verification.verify(runtime.pool, code)
+        view = await verification.verify(runtime.reads, code)
         if view is None:
             raise NotFound("no certificate with this verification code")
         s = view.snapshot

@@ -9,8 +9,9 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 from litestar.response import Stream
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import DbSession, OwnInstitution, Shared
+from api.deps import DbSession, OwnInstitution, Runtime, Shared
 from api.guards import institution_key
 from api.jobs.schemas import JobList, JobOut, JobRowOut, JobRowsOut
 from api.schemas import EarnedCertificateOut
@@ -60,25 +61,30 @@ class JobController(Controller):
         self, job_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Stream:
         """What a finished job made (a course PDF), streamed as it is stored. 404 until the job has succeeded."""
-        job = await job_status(db_session, institution_id, job_id)
-        if job.state != "succeeded" or job.output_file_id is None:
-            raise NotFound("该任务尚无输出文件 / this job has no output (yet)")
-        info = await file_info(db_session, institution_id, job.output_file_id)
-        await db_session.rollback()
+        return await job_output(db_session, runtime, institution_id, job_id)
 
-        async def parts() -> AsyncIterator[bytes]:
-            async with runtime.sessionmaker() as session:  # the request's session is closed before the body is sent
-                async for data in read_file(session, institution_id, info.id):
-                    yield data
 
-        return Stream(
-            parts(),
-            media_type=info.media_type,
-            headers={
-                "Content-Length": str(info.size),
-                "Content-Disposition": f'attachment; filename="{_ascii(info.filename)}"',
-            },
-        )
+async def job_output(db_session: AsyncSession, runtime: Runtime, institution_id: int, job_id: uuid.UUID) -> Stream:
+    """A succeeded job's output file as a download, streamed part by part (the API's and the portal's)."""
+    job = await job_status(db_session, institution_id, job_id)
+    if job.state != "succeeded" or job.output_file_id is None:
+        raise NotFound("该任务尚无输出文件 / this job has no output (yet)")
+    info = await file_info(db_session, institution_id, job.output_file_id)
+    await db_session.rollback()
+
+    async def parts() -> AsyncIterator[bytes]:
+        async with runtime.sessionmaker() as session:  # the request's session is closed before the body is sent
+            async for data in read_file(session, institution_id, info.id):
+                yield data
+
+    return Stream(
+        parts(),
+        media_type=info.media_type,
+        headers={
+            "Content-Length": str(info.size),
+            "Content-Disposition": f'attachment; filename="{_ascii(info.filename)}"',
+        },
+    )
 
 
 def _ascii(name: str) -> str:

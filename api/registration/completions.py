@@ -13,6 +13,7 @@ from api.guards import institution_key
 from api.idempotency import run_dry, run_write
 from api.jobs.schemas import JobOut
 from api.jobs.uploads import goes_async, submit_upload
+from api.metrics import count_import
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
@@ -65,17 +66,23 @@ class CompletionController(Controller):
         content: bytes | None = None,
     ) -> Response:
 
+        statuses: list[str] = []
+
         async def work() -> BatchOut:
             base = runtime.settings.public_base_url
             sign = None if dry_run else await qr_signer(db_session, runtime.vault, base)
             outcomes = await register_completions(
                 db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
             )
+            statuses.extend(o.status for o in outcomes)
             return _batch_out(outcomes, dry_run, sheet)
 
         if dry_run:
             return await run_dry(db_session, work)
-        return await run_write(request, db_session, principal, work, content=content)
+        response = await run_write(request, db_session, principal, work, content=content)
+        if statuses:  # committed now (a replay runs no work)
+            count_import("sheet" if sheet is not None else "json", statuses)
+        return response
 
     @post("/", status_code=201)
     async def create(

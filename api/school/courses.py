@@ -10,9 +10,10 @@ from litestar.response import Stream
 
 from api.certificates.bundles import course_zip
 from api.certificates.pdfs import course_pdf
-from api.deps import DbSession, OwnInstitution, Shared
+from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.school import pages
 from api.school.course_form import field_errors, read_course_form
+from api.school.jobs import course_pdf_job
 from api.school.portal import signed_in_school
 from api.sessions import html, see
 from ledger.certificates import reads
@@ -93,14 +94,19 @@ class SchoolCourseController(Controller):
         )
         return html(pages.COURSE, pages.course_context(school, course, found, pager, status))
 
-    @get("/{code:str}/certificates.pdf", media_type="application/pdf")
+    @get("/{code:str}/certificates.pdf")  # the PDF, or a redirect to its job
     async def course_pdf(
-        self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+        self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared, principal: Caller
     ) -> Response:
-        """Every valid certificate of the course in one PDF (as `GET /api/v1/courses/{code}/certificates.pdf`)."""
-        found = await reads.course_certificates(db_session, institution_id, code)
-        if not found:
+        """Every valid certificate of the course in one PDF (as `GET /api/v1/courses/{code}/certificates.pdf`);
+        above LEDGER_COURSE_PDF_JOB_CERTIFICATES made by a job, whose page (progress, then the download) this
+        leads to."""
+        count = await reads.course_certificate_count(db_session, institution_id, code)
+        if not count:
             raise NotFound(f"no certificates for course {code!r}")
+        if count > runtime.settings.course_pdf_job_certificates:
+            return await course_pdf_job(db_session, principal, institution_id, code, count)
+        found = await reads.course_certificates(db_session, institution_id, code)
         pdf = await course_pdf(found, runtime.pdf_signer)
         disposition = f'attachment; filename="{code}.pdf"'
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})

@@ -16,11 +16,13 @@ from litestar.exceptions import HTTPException, PermissionDeniedException, Valida
 
 from api.deps import DbSession, OwnInstitution
 from api.school import pages
+from api.school.job_pages import JOBS_SHOWN, job_row
 from api.school.wording import refusal
 from api.sessions import SignedArea, SignInRequired, html
 from api.settings import WebSettings
 from ledger.certificates import reads
 from ledger.errors import Conflict, LedgerError, NotFound
+from ledger.jobs.service import recent_jobs
 from ledger.registration.courses import list_courses
 
 log = logging.getLogger("api.school")
@@ -47,6 +49,10 @@ def problem_page(request: Request, status: int, message: str) -> Response:
 def _not_found(request: Request, exc: NotFound) -> Response:
     if exc.detail.startswith("no certificates for course"):
         return problem_page(request, 404, "该课程还没有有效的证书，没有可下载的文件。")
+    if exc.detail.startswith(("没有这个任务", "该任务尚无输出文件")):
+        return problem_page(request, 404, "未找到：该任务不存在、不属于本机构，或尚未生成文件。")
+    if exc.detail.startswith("没有这个文件"):
+        return problem_page(request, 404, "未找到：上传的文件不存在或已过期（保留 24 小时），请重新上传。")
     return problem_page(request, 404, "未找到：该课程或证书不存在，或不属于本机构。")
 
 
@@ -70,7 +76,7 @@ def _http(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 413:
         return problem_page(request, 413, "文件过大，超过了系统允许的上传大小。请拆分后分批上传。")
     if exc.status_code >= 500:
-        log.error("%s on %s %s", exc.status_code, request.method, request.url.path)
+        log.error("%s on %s %s", exc.status_code, request.method, request.url.path, exc_info=exc)
         return problem_page(request, 500, "系统出错，操作未完成。请稍后重试。")
     return problem_page(request, exc.status_code, "请求无法处理，请返回重试。")
 
@@ -103,4 +109,5 @@ class OverviewController(Controller):
             db_session, institution_id, None, None, RECENT, max(0, total - RECENT)
         )
         context = pages.overview_context(institution, courses, list(reversed(recent)), total)
-        return html(pages.OVERVIEW, context)
+        jobs = await recent_jobs(db_session, institution_id, JOBS_SHOWN)
+        return html(pages.OVERVIEW, {**context, "jobs": [job_row(job) for job in jobs]})

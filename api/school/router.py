@@ -6,10 +6,12 @@ from litestar import Router
 
 from api.school.certificates import SchoolCertificateController
 from api.school.courses import SchoolCourseController
+from api.school.jobs import SchoolJobController
 from api.school.portal import portal_router
 from api.school.uploads import SchoolUploadController
 from api.settings import WebSettings
 
 
 def school_router(settings: WebSettings) -> Router:
-    return portal_router(settings, [SchoolCourseController, SchoolCertificateController, SchoolUploadController])
+    controllers = [SchoolCourseController, SchoolCertificateController, SchoolUploadController, SchoolJobController]
+    return portal_router(settings, controllers)

@@ -99,18 +99,25 @@ class Issued:
     certificate: pages.CertificateRow | None
 
 
+def issued_lines(rows: Sequence[Any], found: Mapping[str, Certificate]) -> list[Issued]:
+    """Registered rows (each with its sheet `row`, `status` and `certificates`, a certificate's number first) as
+    the lines of a result: a line per certificate the row earned, or one without when it earned none."""
+    lines: list[Issued] = []
+    for row in rows:
+        status = "新登记" if row.status == "created" else "已登记（未变）"
+        certificates = [found[c[0]] for c in row.certificates if c[0] in found]
+        if not certificates:
+            lines.append(Issued(row.row, status, None))
+        lines += [Issued(row.row, status, pages.certificate_row(c)) for c in certificates]
+    return lines
+
+
 def result_context(
     school: pages.School, result: Any, shown: Sequence[Any], found: Mapping[str, Certificate], pager: pages.Pager
 ) -> dict[str, object]:
     """A page of the rows of a confirmed upload, each with every certificate it earned (a row with none shows
     once, without); the counts are of the whole upload."""
-    lines: list[Issued] = []
-    for row in shown:
-        status = "新登记" if row.status == "created" else "已登记（未变）"
-        certificates = [found[number] for number, _ in row.certificates if number in found]
-        if not certificates:
-            lines.append(Issued(row.row, status, None))
-        lines += [Issued(row.row, status, pages.certificate_row(c)) for c in certificates]
+    lines = issued_lines(shown, found)
     kinds = Counter(kind_name(kind) for row in result.rows for _, kind in row.certificates)
     return {
         "title": pages.TITLE,

@@ -4,6 +4,9 @@ the error workbook), and confirmed; the result lists every certificate issued. T
 
     POST /school/upload -> 303 /school/uploads/{file} (the preview) -> POST …/confirm -> 303 /school/imports/{result}
 
+A file too big to check while the clerk waits (above LEDGER_ASYNC_IMPORT_BYTES, or more than LEDGER_MAX_BATCH_ROWS
+rows) is checked and then registered by jobs of the same kept file, with a progress bar (api/school/jobs.py).
+
 The result of a confirm is kept as a stored file of its own (JSON: each sheet row, its status and certificate
 numbers) for as long as uploads are kept (LEDGER_STORED_FILE_HOURS); the certificates stay on their course's page.
 """
@@ -23,10 +26,12 @@ from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 
 from api.certificates.qr_signing import qr_signer
-from api.deps import DbSession, OwnInstitution, Shared
+from api.deps import Caller, DbSession, OwnInstitution, Shared
+from api.metrics import count_import
 from api.registration.sheets import XLSX, check_sheet, located
 from api.school import pages
 from api.school.courses import Page
+from api.school.jobs import import_job, too_big_to_wait
 from api.school.portal import signed_in_school
 from api.school.upload_pages import PREVIEW, RESULT, UPLOAD, preview_context, result_context, upload_context
 from api.sessions import html, see
@@ -63,6 +68,11 @@ class Checked:
     sheet: Sheet | None
     whole: Chunk | None
     errors: list[FieldError]
+
+    @property
+    def too_many_rows(self) -> bool:
+        """More rows than a synchronous import takes (LEDGER_MAX_BATCH_ROWS): a job's work."""
+        return self.whole is None and any(e.code == "too_many_rows" for e in self.errors)
 
 
 async def _pieces(file: UploadFile) -> AsyncIterator[bytes]:
@@ -118,10 +128,21 @@ class SchoolUploadController(Controller):
 
     @get("/uploads/{file_id:uuid}")
     async def preview(
-        self, file_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+        self,
+        file_id: uuid.UUID,
+        db_session: DbSession,
+        institution_id: OwnInstitution,
+        runtime: Shared,
+        principal: Caller,
     ) -> Response:
-        """The dry run of a kept upload: what would be registered, the warnings, every error."""
+        """The dry run of a kept upload: what would be registered, the warnings, every error. A file too big to
+        check while the clerk waits is checked by a dry-run job, whose page this leads to."""
+        info = await file_info(db_session, institution_id, file_id)
+        if too_big_to_wait(info, runtime):
+            return await import_job(db_session, principal, institution_id, file_id, dry_run=True)
         checked = await _check(db_session, runtime, institution_id, file_id)
+        if checked.too_many_rows:
+            return await import_job(db_session, principal, institution_id, file_id, dry_run=True)
         school = await pages.institution_of(db_session, institution_id)
         return html(PREVIEW, preview_context(school, checked.info, checked.sheet, checked.whole, checked.errors))
 
@@ -139,10 +160,20 @@ class SchoolUploadController(Controller):
 
     @post("/uploads/{file_id:uuid}/confirm", status_code=303)
     async def confirm(
-        self, file_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+        self,
+        file_id: uuid.UUID,
+        db_session: DbSession,
+        institution_id: OwnInstitution,
+        runtime: Shared,
+        principal: Caller,
     ) -> Response:
-        """Register every row of a clean upload (all or none) and show what was issued."""
+        """Register every row of a clean upload (all or none) and show what was issued; a big upload is registered
+        by an import job (checked whole, then committed chunk by chunk: docs/jobs.md), whose page this leads to."""
+        if too_big_to_wait(await file_info(db_session, institution_id, file_id), runtime):
+            return await import_job(db_session, principal, institution_id, file_id, dry_run=False)
         checked = await _check(db_session, runtime, institution_id, file_id)
+        if checked.too_many_rows:
+            return await import_job(db_session, principal, institution_id, file_id, dry_run=False)
         if checked.errors or checked.whole is None:
             school = await pages.institution_of(db_session, institution_id)
             context = preview_context(school, checked.info, checked.sheet, checked.whole, checked.errors)
@@ -168,6 +199,7 @@ class SchoolUploadController(Controller):
                 )  # fmt: skip
                 await drop_file(db_session, institution_id, file_id)
                 await db_session.commit()
+            count_import("portal", [o.status for o in outcomes])
         except (InvalidInput, Conflict) as exc:
             await db_session.rollback()
             refused = located(whole, exc, "zh")

@@ -16,6 +16,7 @@ import msgspec
 from ledger.certificates.issuance import token_name
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import STATUS_LIST_BITS
+from ledger.database.replica import Reads
 from ledger.people.identity import IdNumberError, normalize_id_number
 from ledger.people.names import NameError_, mask_name, name_match_key, normalize_name
 from ledger.people.pii import PiiVault
@@ -70,7 +71,7 @@ def code_candidates(typed: str) -> list[str]:
     ]
 
 
-async def verify(pool: asyncpg.Pool, code: str) -> Verification | None:
+async def verify(pool: Reads, code: str) -> Verification | None:
     """The certificate a typed or scanned code names, or None. Where a typed 1 leaves two codes that both exist,
     neither is guessed: None. A malformed code is looked up too (it matches nothing), so unknown codes all take
     the same time."""

@@ -161,3 +161,25 @@ async def registered_rows(
     ):
         earned.setdefault(completion_id, []).append((number, kind, code))
     return [RegisteredRow(r["row"], r["status"], r["completion_id"], earned.get(r["completion_id"], [])) for r in rows]
+
+
+async def latest_import_of_file(
+    session: AsyncSession, institution_id: int, file_id: uuid.UUID, *, dry_run: bool
+) -> JobStatus | None:
+    """The institution's latest import job (a dry run or a real one) of the stored file `file_id`, in any state: a
+    page asked again for the same upload shows that job instead of queuing another."""
+    job = (
+        await session.execute(
+            select(Job)
+            .where(
+                Job.institution_id == institution_id,
+                Job.input_file_id == file_id,
+                Job.kind == "import",
+                Job.params.contains({"dry_run": dry_run}),
+            )
+            .order_by(Job.created_at.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    return _status(job) if job is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -16,7 +17,7 @@ from ledger import clock
 from ledger.commands import InstitutionIn
 from ledger.database.constraints import named_violations
 from ledger.database.loaders import table_loader
-from ledger.errors import ErrorCollector, FieldError, InvalidInput, NotFound
+from ledger.errors import Conflict, ErrorCollector, FieldError, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
 from ledger.reference.tables import Occupation, Region
@@ -163,6 +164,21 @@ async def filings_of(session: AsyncSession, institution_id: int) -> list[tuple[s
     return [(r[0], r[1]) for r in result]
 
 
+async def _add_key(
+    session: AsyncSession, kind: str, institution_id: int | None, region_code: str | None, label: str
+) -> tuple[ApiKey, str]:
+    """A new key row and its secret (which only its hash is stored of)."""
+    secret = KEY_PREFIX[kind] + base64.b32encode(secrets.token_bytes(20)).decode().lower()
+    key = ApiKey(
+        secret_hash=hash_secret(secret), display_prefix=secret[:16], kind=kind, institution_id=institution_id,
+        region_code=region_code, label=label,
+    )  # fmt: skip
+    session.add(key)
+    with named_violations():
+        await session.flush()
+    return key, secret
+
+
 async def issue_key(
     session: AsyncSession,
     kind: str,
@@ -176,25 +192,47 @@ async def issue_key(
             "unknown region",
             errors=[FieldError("region_code", "unknown_region", "not a Xinjiang region code (GB/T 2260)")],
         )
-    secret = KEY_PREFIX[kind] + base64.b32encode(secrets.token_bytes(20)).decode().lower()
-    key = ApiKey(
-        secret_hash=hash_secret(secret),
-        display_prefix=secret[:16],
-        kind=kind,
-        institution_id=institution_id,
-        region_code=region_code,
-        label=label,
-    )
-    session.add(key)
-    with named_violations():
-        await session.flush()
+    key, secret = await _add_key(session, kind, institution_id, region_code, label)
     journal = Journal(session)
     journal.record("key.issued", API_KEY, key.id, refs={"kind": kind})
     await journal.write()
     return IssuedKey(key_id=key.id, secret=secret, kind=kind)
 
 
-async def revoke_key(session: AsyncSession, key_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key as an operator lists it: never its secret, only the prefix it starts with."""
+
+    key_id: int
+    kind: str
+    display_prefix: str
+    label: str
+    institution_code: str | None
+    region_code: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+async def list_keys(session: AsyncSession, *, include_revoked: bool = True) -> list[KeyInfo]:
+    query = (
+        select(ApiKey, Institution.code)
+        .outerjoin(Institution, Institution.id == ApiKey.institution_id)
+        .order_by(ApiKey.id)
+    )
+    if not include_revoked:
+        query = query.where(ApiKey.revoked_at.is_(None))
+    return [_key_info(key, code) for key, code in await session.execute(query)]
+
+
+def _key_info(key: ApiKey, institution_code: str | None) -> KeyInfo:
+    return KeyInfo(
+        key.id, key.kind, key.display_prefix, key.label, institution_code, key.region_code, key.created_at,
+        key.revoked_at,
+    )  # fmt: skip
+
+
+async def _end_key(session: AsyncSession, key_id: int) -> ApiKey:
+    """Mark an active key revoked (once: a concurrent revocation of the same key waits, then finds it revoked)."""
     result = await session.execute(
         update(ApiKey)
         .where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
@@ -202,11 +240,33 @@ async def revoke_key(session: AsyncSession, key_id: int) -> None:
         .returning(ApiKey)
     )
     key = result.scalar_one_or_none()
-    if key is None:
-        raise NotFound(f"no active key {key_id}")
+    if key is not None:
+        return key
+    if await session.get(ApiKey, key_id) is None:
+        raise NotFound(f"没有编号为 {key_id} 的 API 密钥（no API key {key_id}）")
+    raise Conflict(f"API 密钥 {key_id} 已停用（API key {key_id} is already revoked）")
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> KeyInfo:
+    """Revoke a key: from its next request on it is refused (401), and the portal sessions signed in with it end."""
+    key = await _end_key(session, key_id)
     journal = Journal(session)
     journal.record("key.revoked", API_KEY, key.id)
     await journal.write()
+    institution = await session.get(Institution, key.institution_id) if key.institution_id else None
+    return _key_info(key, institution.code if institution else None)
+
+
+async def rotate_key(session: AsyncSession, key_id: int) -> IssuedKey:
+    """Replace a key by a new one of the same kind, scope and label: the old one is revoked in the same
+    transaction, so exactly one of them works at any time. Both changes are logged, each naming the other."""
+    old = await _end_key(session, key_id)
+    new, secret = await _add_key(session, old.kind, old.institution_id, old.region_code, old.label)
+    journal = Journal(session)
+    journal.record("key.revoked", API_KEY, old.id, refs={"replaced_by": str(new.id)})
+    journal.record("key.issued", API_KEY, new.id, refs={"kind": new.kind, "replaces": str(old.id)})
+    await journal.write()
+    return IssuedKey(key_id=new.id, secret=secret, kind=new.kind)
 
 
 async def principal_for(session: AsyncSession, secret: str) -> Principal | None:

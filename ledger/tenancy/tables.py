@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     LargeBinary,
     SmallInteger,
     String,
@@ -89,7 +90,10 @@ class IdempotencyRecord(Base):
     """The first response to a write made with an Idempotency-Key, replayed for retries of the same body."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key"),
+        Index("ix_idempotency_records_created_at", "created_at"),  # expiry deletes the oldest first
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))

@@ -84,19 +84,32 @@ def empty_database(server_url: str) -> Iterator[str]:
     run_async(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="module")
-def server(empty_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
-    log = folder / "server.log"
-    env = server_env(empty_database, folder / "data")
-    process, base = start_server(env, log)
+def demo_keys(log: Path) -> dict[str, str]:
+    """The keys `serve --demo` printed: "admin", "institution <code>", "bureau <region>"."""
     keys = {}
     for line in log.read_text().splitlines():
         match = re.match(r"\s+(admin|institution \S+|bureau \S+).*?\s(ldg_\w+)$", line)
         if match:
             keys[match.group(1).split()[0] if match.group(1) == "admin" else match.group(1)] = match.group(2)
+    return keys
+
+
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, str]:
+    """LEDGER_* variables a test module's server runs with, beyond the defaults (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(
+    empty_database: str, tmp_path_factory: pytest.TempPathFactory, server_settings: dict[str, str]
+) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("server")
+    log = folder / "server.log"
+    env = {**server_env(empty_database, folder / "data"), **server_settings}
+    process, base = start_server(env, log)
     try:
-        yield Server(base, keys, empty_database, log, process, env)
+        yield Server(base, demo_keys(log), empty_database, log, process, env)
     finally:
         stop_server(process)
 

@@ -53,6 +53,37 @@ def test_keys_create_prints_a_key_once(server: Server) -> None:
     assert refused.returncode != 0
 
 
+def test_keys_are_listed_revoked_and_rotated(server: Server) -> None:
+    import httpx
+
+    created = ledger(server, "keys", "create", "--kind", "bureau", "--region", "653100", "--label", "喀什")
+    secret = created.stdout.strip()
+    listed = ledger(server, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert secret not in listed.stdout, "a list never shows a secret"
+    row = next(line.split("\t") for line in listed.stdout.splitlines() if line.split("\t")[3] == secret[:16] + "…")
+    key_id = row[0]
+    assert row[1:3] == ["bureau", "653100"] and row[4] == "喀什" and row[6] == "-"
+
+    rotated = ledger(server, "keys", "rotate", key_id)
+    assert rotated.returncode == 0, rotated.stderr
+    new_secret = rotated.stdout.strip()
+    assert new_secret.startswith("ldg_bur_") and new_secret != secret
+    talent = f"{server.base}/api/v1/stats/talent?as_of=2025-06-30"
+    assert httpx.get(talent, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert httpx.get(talent, headers={"Authorization": f"Bearer {new_secret}"}).status_code == 200
+
+    new_id = next(line.split("\t")[0] for line in ledger(server, "keys", "list", "--active").stdout.splitlines()
+                  if line.split("\t")[3] == new_secret[:16] + "…")  # fmt: skip
+    assert ledger(server, "keys", "revoke", new_id).returncode == 0
+    assert httpx.get(talent, headers={"Authorization": f"Bearer {new_secret}"}).status_code == 401
+    again = ledger(server, "keys", "revoke", new_id)
+    assert again.returncode == 1 and "already revoked" in again.stderr
+    assert ledger(server, "keys", "revoke", "999999").returncode == 1
+    audited = ledger(server, "audit").stdout  # the server is shared: another test may have tampered with a completion
+    assert "api_key:" not in audited and "entries check" in audited, audited
+
+
 @pytest.mark.slow
 def test_verify_pdf_checks_the_signature_and_the_live_status(server: Server, tmp_path) -> None:
     import httpx

@@ -16,7 +16,7 @@ from ledger.log.records import RecordType, Registry
 from ledger.record_types import all_record_types
 from tests.conftest import ROOT
 from tests.factories import completion, id_number
-from tests.integration.conftest import World
+from tests.integration.conftest import World, bearer
 
 ORIGIN = "skills-ledger.example/xinjiang"
 
@@ -37,7 +37,8 @@ TAMPERS: dict[str, tuple[str, str, str, str]] = {
 
 async def _every_kind_of_record(world: World) -> None:
     """One of each record type: institutions, keys, a course, completions with dual awards and certificates (one
-    revoked, one shared by its holder), a signing key, a plan, an aggregate baseline and a legacy certificate."""
+    revoked, one shared by its holder), a signing key, a plan, an aggregate baseline and a legacy certificate; a key
+    rotated and then revoked."""
     items = [completion(1), completion(2)]
     response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
     assert response.status_code == 201, response.text
@@ -66,6 +67,11 @@ async def _every_kind_of_record(world: World) -> None:
         "/api/v1/baseline/certificates", json={"rows": [legacy], "source": "2019 年鉴定档案"}, headers=world.admin
     )
     assert imported.status_code == 201, imported.text
+    spare = await world.client.post("/api/v1/bureau-keys", json={"region_code": "653100"}, headers=world.admin)
+    rotated = await world.client.post("/api/v1/keys/current/rotate", headers=bearer(spare.json()["key"]))
+    assert rotated.status_code == 201, rotated.text
+    revoked = await world.client.delete(f"/api/v1/keys/{rotated.json()['key_id']}", headers=world.admin)
+    assert revoked.status_code == 200, revoked.text
 
 
 def _ledger_audit(world: World) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import text
+
 from tests.factories import completion
 from tests.integration.conftest import World
 from tests.integration.test_completions import counts
@@ -79,3 +81,73 @@ async def test_a_failed_request_does_not_burn_its_key(world: World) -> None:
     assert (await world.client.post("/api/v1/completions", json={"items": [bad]}, headers=headers)).status_code == 422
     good = await world.client.post("/api/v1/completions", json={"items": [completion(1)]}, headers=headers)
     assert good.status_code == 201
+
+
+async def age_records(world: World, interval: str) -> None:
+    import asyncpg
+
+    from ledger.database.engine import plain_url
+
+    conn = await asyncpg.connect(plain_url(world.settings.database_url or ""))
+    try:
+        await conn.execute(f"UPDATE idempotency_records SET created_at = created_at - interval '{interval}'")
+    finally:
+        await conn.close()
+
+
+async def test_a_retry_after_the_record_expired_is_a_fresh_request(world: World) -> None:
+    """LEDGER_IDEMPOTENCY_HOURS (7 days by default): within it a retry replays, after it the key is free again."""
+    headers = {**world.evaluator, "Idempotency-Key": "batch-old"}
+    body = {"items": [completion(1), completion(2)]}
+    first = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert first.status_code == 201
+    await age_records(world, "6 days 23 hours")
+    within = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert within.headers.get("idempotent-replayed") == "true" and within.content == first.content
+
+    await age_records(world, "2 hours")  # now 7 days and 1 hour old
+    after = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert after.status_code == 201 and "idempotent-replayed" not in after.headers
+    assert [r["status"] for r in after.json()["rows"]] == ["unchanged", "unchanged"], "run again, not replayed"
+    replayed = await world.client.post("/api/v1/completions", json=body, headers=headers)
+    assert replayed.headers.get("idempotent-replayed") == "true" and replayed.content == after.content
+
+    await age_records(world, "8 days")  # an expired key may even come with another request
+    other = await world.client.post("/api/v1/completions", json={"items": [completion(3)]}, headers=headers)
+    assert other.status_code == 201, other.text
+    assert [r["status"] for r in other.json()["rows"]] == ["created"]
+
+
+async def test_expired_records_are_deleted_in_batches_and_the_rest_kept(world: World) -> None:
+    import datetime as dt
+
+    from api.housekeeping import purge_idempotency_records
+    from ledger.database.engine import make_engine, make_sessionmaker
+    from ledger.tenancy.idempotency import delete_expired
+
+    for n in range(3):
+        headers = {**world.evaluator, "Idempotency-Key": f"old-{n}"}
+        assert (
+            await world.client.post("/api/v1/completions", json={"items": [completion(n)]}, headers=headers)
+        ).status_code == 201
+    await age_records(world, "8 days")
+    recent = {**world.evaluator, "Idempotency-Key": "recent"}
+    assert (
+        await world.client.post("/api/v1/completions", json={"items": [completion(5)]}, headers=recent)
+    ).status_code == 201
+
+    engine = make_engine(world.settings.database_url or "", pool_size=1)
+    try:
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session:
+            assert await delete_expired(session, dt.timedelta(days=7), limit=2) == 2
+            await session.commit()
+        assert await purge_idempotency_records(sessions, dt.timedelta(days=7)) == 1
+        assert await purge_idempotency_records(sessions, dt.timedelta(days=7)) == 0
+        async with sessions() as session:
+            left = (await session.execute(text("SELECT key FROM idempotency_records"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert left == ["recent"]
+    replay = await world.client.post("/api/v1/completions", json={"items": [completion(5)]}, headers=recent)
+    assert replay.headers.get("idempotent-replayed") == "true"

@@ -19,7 +19,7 @@ PUBLIC_PATHS = {
     "/api/v1/ledger/checkpoint", "/api/v1/ledger/keys", "/api/v1/ledger/proof/inclusion",
     "/api/v1/ledger/proof/consistency", "/api/v1/ledger/entries/{index:int}",
     "/api/v1/ledger/subjects/{subject_type:str}/{subject_id:str}", "/api/v1/ledger/certificates/{code:str}",
-    "/health", "/ready", "/schema", "/schema/openapi.json", "/schema/scalar", "/schema/{path:str}",
+    "/health", "/ready", "/metrics", "/schema", "/schema/openapi.json", "/schema/scalar", "/schema/{path:str}",
     "/dashboard/login", "/dashboard/logout", "/school/login", "/school/logout",
     "/check/share", "/check/revoke", "/s/{token:str}", "/api/v1/verify/shares", "/api/v1/verify/shares/active",
     "/api/v1/verify/shares/{share_id:int}",
