@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
+from api.body_guard import json_body_guard
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
 from api.certificates.holder import HolderCheckController
 from api.certificates.ledger_page import LedgerPageController
@@ -143,6 +144,7 @@ def create_app(settings: WebSettings) -> Litestar:
         template_config=template_config(),
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
+        middleware=[json_body_guard(settings.max_json_depth, settings.max_body_bytes)],
         openapi_config=OpenAPIConfig(
             title="Skills Ledger API",
             version="1",

@@ -25,6 +25,7 @@ class WebSettings:
     domain: Settings = field(default_factory=Settings)
     public_base_url: str = env("LEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # the base of every QR URL
     max_body_bytes: int = env("LEDGER_MAX_BODY_BYTES", 16 * 1024 * 1024, at_least=1)
+    max_json_depth: int = env("LEDGER_MAX_JSON_DEPTH", 32, at_least=2)  # deeper JSON bodies get 400 before decoding
     db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
     verify_rate_per_minute: int = env("LEDGER_VERIFY_RATE_PER_MINUTE", 600, at_least=1)
     holder_check_rate_per_minute: int = env("LEDGER_HOLDER_CHECK_RATE_PER_MINUTE", 5, at_least=1)
