@@ -31,6 +31,7 @@ from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
+from api.request_log import request_log
 from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
@@ -103,7 +104,7 @@ def create_app(settings: WebSettings) -> Litestar:
             await pool.close()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             OpsController,
             StatsController,
@@ -153,4 +154,7 @@ def create_app(settings: WebSettings) -> Litestar:
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,
+        logging_config=None,  # `ledger serve` configures logging once (api/request_log.py); an app never does
     )
+    app.asgi_handler = request_log(app.asgi_handler)  # outermost: unmatched routes and refused bodies are logged too
+    return app

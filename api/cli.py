@@ -228,6 +228,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     import uvicorn
 
     from api.demo import seed_demo
+    from api.request_log import configure_logging
     from api.settings import WebSettings
     from ledger.reference import load as ref
 
@@ -252,7 +253,8 @@ def serve(host: str, port: int, demo: bool) -> None:
     for line in lines:
         click.echo(line)
     sys.stdout.flush()
-    uvicorn.run(served_app(settings), host=host, port=port, log_level="info")
+    configure_logging(settings.log_format)
+    uvicorn.run(served_app(settings), host=host, port=port, log_level="info", access_log=False, log_config=None)
 
 
 def served_app(settings: WebSettings) -> Litestar:

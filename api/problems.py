@@ -189,7 +189,7 @@ def _number_out_of_range(request: Request) -> Response:
 
 def too_deep(request: Request, exc: RecursionError) -> Response:
     """A structure nested too deep for a decoder or encoder, if one got past the body guard (api/body_guard.py)."""
-    log.warning("nesting too deep on %s %s", request.method, request.scope.get("path_template", "?"))
+    log.warning("nesting too deep on %s %s", request.method, _route(request))
     return problem_response(400, "bad-request", "Bad request", "the input nests too deep")
 
 
@@ -223,12 +223,17 @@ def violated_constraint(
     request: Request, exc: sqlalchemy.exc.IntegrityError | asyncpg.IntegrityConstraintViolationError
 ) -> Response:
     """The safety net for a write no service mapped: the same map by constraint name, no driver text."""
-    log.warning("constraint violation reached the API on %s %s", request.method, request.url.path)
+    log.warning("constraint violation reached the API on %s %s", request.method, _route(request))
     return domain_error(request, constraint_violation(exc))
 
 
+def _route(request: Request) -> str:
+    """The route's template (`/v/{code}`), never the path typed, which may hold a code or an ID number."""
+    return str(request.scope.get("path_template") or mask_personal_numbers(request.url.path))
+
+
 def unexpected_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _route(request), exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
 
 
