@@ -129,3 +129,15 @@ async def test_an_id_number_in_the_course_code_column_is_not_echoed(world: World
     assert json_rows.status_code == 422 and id_number(4) not in json_rows.text
     lookup = await world.client.get(f"/api/v1/courses/{id_number(4)}", headers=world.evaluator)
     assert lookup.status_code == 404 and id_number(4) not in lookup.text
+
+
+@pytest.mark.https
+async def test_the_school_portal_course_form_names_a_bidi_control(world: World) -> None:
+    from tests.integration.test_school_portal import NEW_COURSE, post_form, secret_of, sign_in, why
+
+    await sign_in(world.client, secret_of(world.evaluator))
+    typed = {**NEW_COURSE, "name": f"焊工{RLO}", "work_type": "\u2066电焊\u2069"}
+    response = await post_form(world.client, "/school/courses", "/school/courses/new", typed)
+    assert response.status_code == 422
+    assert why(response.text, "name").startswith("不能包含双向文字控制字符")
+    assert why(response.text, "work_type").startswith("不能包含双向文字控制字符")
