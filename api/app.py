@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.admission import Admission
+from api.body_guard import json_body_guard
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
 from api.certificates.holder import HolderCheckController
 from api.certificates.ledger_page import LedgerPageController
@@ -36,6 +37,7 @@ from api.registration.completions import CompletionController
 from api.registration.courses import CourseController
 from api.registration.sheets import SheetController
 from api.registration.trainees import TraineeController
+from api.request_log import request_log
 from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
@@ -141,7 +143,7 @@ def create_app(settings: WebSettings) -> Litestar:
             await pool.close()
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             OpsController,
             MetricsController,
@@ -194,7 +196,11 @@ def create_app(settings: WebSettings) -> Litestar:
         },
         exception_handlers=EXCEPTION_HANDLERS,
         stores=store_registry(settings.redis_url),
-        middleware=[*client_address(settings.trusted_proxies), prometheus_config().middleware],
+        middleware=[
+            *client_address(settings.trusted_proxies),
+            prometheus_config().middleware,
+            json_body_guard(settings.max_json_depth, settings.max_body_bytes),
+        ],
         template_config=template_config(),
         lifespan=[open_stores, lifespan],
         request_max_body_size=settings.max_body_bytes,
@@ -206,4 +212,7 @@ def create_app(settings: WebSettings) -> Litestar:
             render_plugins=[ScalarRenderPlugin()],
         ),
         debug=False,
+        logging_config=None,  # `ledger serve` configures logging once (api/request_log.py); an app never does
     )
+    app.asgi_handler = request_log(app.asgi_handler)  # outermost: unmatched routes and refused bodies are logged too
+    return app

@@ -278,6 +278,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     import uvicorn
 
     from api.demo import seed_demo
+    from api.request_log import configure_logging
     from api.settings import WebSettings
     from ledger.reference import load as ref
 
@@ -309,18 +310,23 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     os.environ["LEDGER_PDF_SIGNING"] = settings.pdf_signing
     if not settings.domain.database_url:  # the embedded server this process started
         os.environ["LEDGER_DATABASE_URL"] = url
-    # proxy_headers off: the app alone decides whom to believe about the client address (LEDGER_TRUSTED_PROXIES)
+    configure_logging(settings.log_format)
+    # proxy_headers off: the app alone decides whom to believe about the client address (LEDGER_TRUSTED_PROXIES);
+    # uvicorn's access log off: the app writes its own, by route template (api/request_log.py)
     uvicorn.run(
         "api.cli:served_app_from_env", factory=True, host=host, port=port, workers=workers, proxy_headers=False,
-        log_level="info",
+        log_level="info", access_log=False, log_config=None,
     )  # fmt: skip
 
 
 def served_app_from_env() -> Litestar:
     """What each `serve` process runs (uvicorn's factory): the served app, its settings from the environment."""
+    from api.request_log import configure_logging
     from api.settings import WebSettings
 
-    return served_app(read_settings(WebSettings.from_env))
+    settings = read_settings(WebSettings.from_env)
+    configure_logging(settings.log_format)  # a worker process starts without the parent's logging set up
+    return served_app(settings)
 
 
 def served_app(settings: WebSettings) -> Litestar:

@@ -13,9 +13,13 @@ import redis.exceptions
 import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.utils.scope.state import ScopeState
 
+from api.json_limits import out_of_range_paths
+from ledger.commands import BIDI_MESSAGE, NO_BIDI
 from ledger.database.constraints import constraint_violation
 from ledger.errors import Conflict, FieldError, InvalidInput, LedgerError, NotFound, RuleViolation
+from ledger.people.identity import mask_personal_numbers
 
 log = logging.getLogger("api.problems")
 
@@ -85,6 +89,22 @@ def problem_response(
     warnings: list[ProblemWarning] | None = None,
 ) -> Response:
     """`max_errors` caps the list and adds `total_errors` and a count per code (`summary`)."""
+    content = problem_content(status, slug, title, detail, errors, max_errors=max_errors, warnings=warnings)
+    return Response(content=content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_content(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    *,
+    max_errors: int | None = None,
+    warnings: list[ProblemWarning] | None = None,
+) -> bytes:
+    """The problem+json body. No message repeats an ID or mobile number someone typed: every such run in the
+    detail and the messages is masked, whatever raised the error."""
     errors = errors or []
     total = summary = None
     if max_errors is not None:
@@ -94,13 +114,16 @@ def problem_response(
         type=problem_type(slug),
         title=title,
         status=status,
-        detail=detail,
-        errors=[ProblemError(e.field, e.code, e.message, e.row, e.column) for e in errors[:max_errors]],
+        detail=mask_personal_numbers(detail),
+        errors=[
+            ProblemError(e.field, e.code, mask_personal_numbers(e.message), e.row, e.column)
+            for e in errors[:max_errors]
+        ],
         total_errors=total,
         summary=summary,
         warnings=warnings or [],
     )
-    return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return msgspec.json.encode(body)
 
 
 def domain_error(request: Request, exc: LedgerError) -> Response:
@@ -123,6 +146,8 @@ def field_error_from_msgspec(message: str, key: str | None) -> FieldError:
         row = int(match.group(1))
         path = path[match.end() :]
     code = "invalid"
+    if NO_BIDI in message.replace("\\\\", "\\"):
+        return FieldError(field=path or "body", code="bidi_control", message=BIDI_MESSAGE, row=row)
     if message.startswith(("Object contains unknown field", "Object missing required field")):
         code = "unknown_field" if "unknown" in message else "required"
         named = _NAMED.search(message)
@@ -143,15 +168,34 @@ def validation_error(request: Request, exc: ValidationException) -> Response:
 
 
 RETRY_AFTER = {429: "60", 503: "5"}  # seconds, when the refusal did not say how long itself
+OUT_OF_RANGE = "数值超出范围 / the number is out of range"
 
 
 def http_error(request: Request, exc: HTTPException) -> Response:
     slug, title = _BY_STATUS.get(exc.status_code, ("error", "Error"))
+    if exc.status_code == 400 and str(exc.detail).startswith("Number out of range"):
+        return _number_out_of_range(request)
     detail = exc.detail if exc.status_code < 500 or exc.status_code == 503 else title
     headers = dict(exc.headers or {})
     if exc.status_code in RETRY_AFTER and not any(name.lower() == "retry-after" for name in headers):
         headers["Retry-After"] = RETRY_AFTER[exc.status_code]
     return problem_response(exc.status_code, slug, title, detail, headers=headers)
+
+
+def _number_out_of_range(request: Request) -> Response:
+    """msgspec names no place for a number too large for a double; find each in the body Litestar kept."""
+    body = ScopeState.from_scope(request.scope).body
+    errors = []
+    for path in out_of_range_paths(body) if isinstance(body, bytes) else []:
+        error = field_error_from_msgspec("", path)
+        errors.append(FieldError(error.field, "out_of_range", OUT_OF_RANGE, error.row))
+    return problem_response(400, "bad-request", "Bad request", OUT_OF_RANGE, errors, max_errors=100)
+
+
+def too_deep(request: Request, exc: RecursionError) -> Response:
+    """A structure nested too deep for a decoder or encoder, if one got past the body guard (api/body_guard.py)."""
+    log.warning("nesting too deep on %s %s", request.method, _route(request))
+    return problem_response(400, "bad-request", "Bad request", "the input nests too deep")
 
 
 def undecodable_body(request: Request, exc: UnicodeDecodeError) -> Response:
@@ -184,8 +228,13 @@ def violated_constraint(
     request: Request, exc: sqlalchemy.exc.IntegrityError | asyncpg.IntegrityConstraintViolationError
 ) -> Response:
     """The safety net for a write no service mapped: the same map by constraint name, no driver text."""
-    log.warning("constraint violation reached the API on %s %s", request.method, request.url.path)
+    log.warning("constraint violation reached the API on %s %s", request.method, _route(request))
     return domain_error(request, constraint_violation(exc))
+
+
+def _route(request: Request) -> str:
+    """The route's template (`/v/{code}`), never the path typed, which may hold a code or an ID number."""
+    return str(request.scope.get("path_template") or mask_personal_numbers(request.url.path))
 
 
 # What a lost or unreachable database (or Redis) looks like, whichever layer raised it.
@@ -219,7 +268,7 @@ def connection_lost(exc: BaseException) -> bool:
 
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database (or Redis) went away under the request: nothing was committed; the client may retry."""
-    log.warning("database or Redis unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    log.warning("database or Redis unavailable on %s %s: %s", request.method, _route(request), type(exc).__name__)
     return problem_response(
         503, "unavailable", "Service unavailable",
         "服务暂时不可用，未保存任何数据，请稍后重试（the database or Redis is unavailable; nothing was saved; retry）",
@@ -230,7 +279,7 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
 def unexpected_error(request: Request, exc: Exception) -> Response:
     if connection_lost(exc):
         return database_unavailable(request, exc)
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _route(request), exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
 
 
@@ -239,6 +288,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     UnicodeDecodeError: undecodable_body,
+    RecursionError: too_deep,
     OverflowError: unstorable_value,
     asyncpg.DataError: unstorable_value,
     sqlalchemy.exc.DBAPIError: unstorable_value,

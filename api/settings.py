@@ -17,6 +17,7 @@ from ledger.settings import SettingError, Settings, env, read_env
 from ledger.statistics.report import PUBLISH_K
 
 PdfSigning = Literal["none", "demo", "files"]
+LogFormat = Literal["json", "text"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class WebSettings:
     domain: Settings = field(default_factory=Settings)
     public_base_url: str = env("LEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # the base of every QR URL
     max_body_bytes: int = env("LEDGER_MAX_BODY_BYTES", 16 * 1024 * 1024, at_least=1)
+    log_format: LogFormat = env("LEDGER_LOG_FORMAT", "json")  # how `ledger serve` writes its log (docs/operations.md)
+    max_json_depth: int = env("LEDGER_MAX_JSON_DEPTH", 32, at_least=2)  # deeper JSON bodies get 400 before decoding
     db_pool_size: int = env("LEDGER_DB_POOL_SIZE", 10, at_least=1)  # each of the ORM pool and the lean read pool
     # public verification reads from this streaming replica while it is at most read_max_lag_seconds behind
     read_database_url: str | None = env("LEDGER_READ_DATABASE_URL", None)

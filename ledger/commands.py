@@ -4,6 +4,7 @@ and the CLI. Shape is checked by msgspec; domain rules are checked by the servic
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 import msgspec
@@ -11,8 +12,20 @@ import msgspec
 from ledger.errors import FieldError, InvalidInput
 from ledger.settings import DEFAULT_MAX_BATCH_ROWS
 
+# Bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) can make a printed or
+# displayed name read as something else ("Trojan Source"): no free text that reaches a page or a PDF may hold one.
+# The pattern is written with escapes, so msgspec's message quoting it holds no control itself.
+BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+NO_BIDI = rf"^[^{BIDI_CONTROLS}]*$"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+BIDI_MESSAGE = (
+    "不能包含双向文字控制字符（U+202A–U+202E、U+2066–U+2069） / must not contain bidirectional control characters"
+)
+
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Text = Annotated[str, msgspec.Meta(max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=200, pattern=NO_BIDI)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=NO_BIDI)]  # a name shown on pages and PDFs
+ShortText = Annotated[str, msgspec.Meta(max_length=64, pattern=NO_BIDI)]
 ROWS = f"at most LEDGER_MAX_BATCH_ROWS rows (default {DEFAULT_MAX_BATCH_ROWS:,})"  # checked by check_batch_size
 
 
@@ -34,7 +47,7 @@ class FiledOccupationIn(Strict):
 
 class InstitutionIn(Strict):
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{2,32}$")]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    name: Title
     kind: Literal["training", "technical_school", "evaluator", "enterprise"]
     region_code: str
     jurisdiction: Literal["zizhiqu", "bingtuan"]
@@ -52,7 +65,7 @@ class BureauKeyIn(Strict):
 
 class CourseIn(Strict):
     code: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    name: Title
     occupation_code: str
     starts_on: dt.date
     ends_on: dt.date
@@ -60,7 +73,7 @@ class CourseIn(Strict):
     outcome: Literal["skill_level", "special_ability", "training"] = "skill_level"
     target_level: int | None = None
     dual_rule: Literal["none", "training_skill", "graduation_skill"] = "none"
-    work_type: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    work_type: ShortText = ""
     mode_tags: list[Literal["order", "project", "industry_education_evaluation", "skills_light_future"]] = []
 
 
@@ -86,11 +99,25 @@ class CompletionIn(Strict):
     hours: int
     passed: bool
     assessment: AssessmentIn | None = None
-    graduation_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    graduation_number: ShortText | None = None
 
 
 class CompletionBatch(Strict):
     items: Annotated[list[CompletionIn], msgspec.Meta(min_length=1, description=ROWS)]
+
+
+def has_bidi_control(text: str) -> bool:
+    return _BIDI.search(text) is not None
+
+
+def refuse_bidi_controls(fields: dict[str, str | None], row: int | None = None) -> list[FieldError]:
+    """A `bidi_control` error for each named value holding a bidirectional control, for values that did not pass
+    through a Struct's `NO_BIDI` pattern (a spreadsheet's cells)."""
+    return [
+        FieldError(name, "bidi_control", BIDI_MESSAGE, row=row)
+        for name, value in fields.items()
+        if value and has_bidi_control(value)
+    ]
 
 
 def check_batch_size(rows: int, limit: int, field: str = "items") -> None:

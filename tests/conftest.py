@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
+import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,14 +22,51 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from api.request_log import log_handler
 from api.settings import WebSettings
 from ledger.database import migrate
 from ledger.database.engine import as_asyncpg_url, embedded_url, make_engine, make_sessionmaker, plain_url
+from ledger.people.identity import check_char
 from ledger.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = f"ledger_tpl_{os.getpid()}"
 T = TypeVar("T")
+SERVER_LOGS: list[Path] = []  # every server process's stdout and stderr (tests/e2e/conftest.py `start_server`)
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
+_CLIENT_LOGGERS = ("httpx", "httpcore")  # what the tests' own HTTP client logs is not the server's log
+
+
+def id_numbers_in(text: str) -> list[str]:
+    """The valid GB 11643 ID numbers (check character right) standing alone in `text`."""
+    return [n for n in _ID_NUMBER.findall(text) if check_char(n[:17]) == n[17]]
+
+
+class _ServerSide(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(_CLIENT_LOGGERS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def logs_hold_no_id_numbers() -> Iterator[None]:
+    """Everything the server side logs during the whole run (in process, through the same handler `ledger serve`
+    installs, and every server process's output) is scanned for ID numbers at the end: any found fails the run."""
+    buffer = io.StringIO()
+    handler = log_handler("json", buffer)
+    handler.addFilter(_ServerSide())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level or logging.INFO, logging.INFO))
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    texts = {"in-process log": buffer.getvalue()}
+    texts.update({str(log): log.read_text(errors="replace") for log in SERVER_LOGS if log.exists()})
+    leaked = {where: found[:3] for where, text in texts.items() if (found := id_numbers_in(text))}
+    assert not leaked, f"ID numbers written to the logs: {leaked}"
 
 
 def _server_url() -> str:

@@ -29,6 +29,7 @@ from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
 from ledger.certificates.reasons import ReasonCode
 from ledger.certificates.tables import Certificate
+from ledger.commands import NO_BIDI
 from ledger.errors import NotFound
 from ledger.jobs.service import job_status, waiting_job
 
@@ -58,7 +59,7 @@ class CertificateList(msgspec.Struct):
     next: str | None = None  # the next page's address (by key: pass its `after` on), None on the last page
 
 
-Note = Annotated[str, msgspec.Meta(max_length=500)]
+Note = Annotated[str, msgspec.Meta(max_length=500, pattern=NO_BIDI)]
 
 
 class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,7 +74,7 @@ class StatusChangeIn(msgspec.Struct, forbid_unknown_fields=True):
 class ReissueIn(msgspec.Struct, forbid_unknown_fields=True):
     reason_code: ReasonCode = "other"
     reason: Note = ""
-    corrected_name: str | None = None
+    corrected_name: Annotated[str, msgspec.Meta(max_length=64, pattern=NO_BIDI)] | None = None
 
 
 class AwardCertificateOut(msgspec.Struct):

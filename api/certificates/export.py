@@ -3,7 +3,6 @@ Chinese headers, the holder's name as printed (no ID digits) and the address whe
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import uuid
@@ -20,6 +19,7 @@ from ledger.certificates import reads
 from ledger.certificates.tables import Certificate
 from ledger.errors import FieldError, InvalidInput
 from ledger.reference.levels import SkillLevel
+from ledger.spreadsheets import csv_bytes, xlsx_row
 
 Format = Annotated[Literal["csv", "xlsx"], QueryParameter(name="format", description="xlsx (default) or csv")]
 MAX_EXPORT = 100_000
@@ -44,31 +44,12 @@ def certificate_rows(certificates: Sequence[Certificate], public_base: str) -> l
     return rows
 
 
-def _safe(value: object) -> object:
-    """A value a spreadsheet will not run: text that starts like a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    for row in rows:
-        writer.writerow(["" if v is None else _safe(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _cell(value: object, illegal: re.Pattern[str]) -> object:
-    """As a worksheet may hold it: formula-like text quoted, control characters (which XLSX cannot store) dropped."""
-    value = _safe(value)
-    return illegal.sub("", value) if isinstance(value, str) else value
+    return csv_bytes([HEADERS, *rows])
 
 
 def to_xlsx(rows: list[list[object]], title: str) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -76,13 +57,13 @@ def to_xlsx(rows: list[list[object]], title: str) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "证书"
-    sheet.append([_cell(title, ILLEGAL_CHARACTERS_RE)])
+    sheet.append(xlsx_row(sheet, [title]))
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(list(HEADERS))
+    sheet.append(xlsx_row(sheet, HEADERS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([_cell(v, ILLEGAL_CHARACTERS_RE) for v in row])
+        sheet.append(xlsx_row(sheet, row))
         for cell in sheet[sheet.max_row]:
             if cell.column in (1, 11):  # numbers and codes stay text, never 6.5E+17
                 cell.number_format = "@"

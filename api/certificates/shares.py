@@ -27,6 +27,7 @@ from api.deps import DbSession, Runtime, Shared
 from api.guards import PUBLIC
 from api.i18n import catalogue, language
 from ledger.certificates import sharing, verification
+from ledger.commands import NO_BIDI
 from ledger.errors import Conflict, InvalidInput, NotFound
 
 NOT_HOLDER = "持证人核验未通过。 The holder check did not match."
@@ -37,7 +38,7 @@ class ShareIn(msgspec.Struct, forbid_unknown_fields=True):
     code: Short
     name: Short
     id_number: Short
-    purpose: Annotated[str, msgspec.Meta(max_length=400)]
+    purpose: Annotated[str, msgspec.Meta(max_length=400, pattern=NO_BIDI)]
     days: Annotated[int, msgspec.Meta(ge=1, le=sharing.MAX_DAYS)] = 30
 
 
@@ -61,7 +62,7 @@ class SharesOut(msgspec.Struct):
 
 class ShareForm(msgspec.Struct):
     proof: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    purpose: Annotated[str, msgspec.Meta(max_length=400)] = ""
+    purpose: Annotated[str, msgspec.Meta(max_length=400, pattern=NO_BIDI)] = ""
     days: Annotated[str, msgspec.Meta(max_length=8)] = ""
     lang: Lang = "zh"
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from api.school.wording import SHAPES, in_chinese
-from ledger.commands import CourseIn
+from ledger.commands import BIDI_MESSAGE, CourseIn, has_bidi_control
 from ledger.errors import FieldError
 
 TEXT_FIELDS = ("code", "name", "occupation_code", "starts_on", "ends_on", "hours", "outcome", "target_level",
@@ -33,7 +33,7 @@ def read_course_form(form: Mapping[str, str], mode_tags: Sequence[str]) -> tuple
         try:
             values[name] = msgspec.convert(raw, hints[name], strict=False)
         except msgspec.ValidationError:
-            errors[name] = SHAPES[name]
+            errors[name] = BIDI_MESSAGE if isinstance(raw, str) and has_bidi_control(raw) else SHAPES[name]
     if errors:
         return None, shown, errors
     return msgspec.convert(values, CourseIn, strict=False), shown, errors

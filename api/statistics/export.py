@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
+from ledger.spreadsheets import csv_bytes, xlsx_row
 from ledger.statistics.report import Report
 
 
@@ -37,15 +37,8 @@ def _cells(report: Report) -> list[list[object]]:
 
 def to_csv(report: Report) -> bytes:
     """The table, then a blank line and the rules as `# key,value` lines (the same facts the JSON gives)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(report.columns)
-    for row in _cells(report):
-        writer.writerow(["" if v is None else v for v in row])
-    writer.writerow([])
-    for key, value in _about(report):
-        writer.writerow([f"# {key}", value])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    about = [[f"# {key}", value] for key, value in _about(report)]
+    return csv_bytes([report.columns, *_cells(report), [], *about])
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -57,14 +50,14 @@ def to_xlsx(report: Report) -> bytes:
     data = book.active
     assert data is not None
     data.title = "数据"
-    data.append(report.columns)
+    data.append(xlsx_row(data, report.columns))
     for cell in data[1]:
         cell.font = Font(bold=True)
     for row in _cells(report):
-        data.append(row)
+        data.append(xlsx_row(data, row))
     notes = book.create_sheet("说明")
     for key, value in _about(report):
-        notes.append([key, value])
+        notes.append(xlsx_row(notes, [key, value]))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ledger.commands import ROWS
+from ledger.commands import NO_BIDI, ROWS, Title
 from ledger.statistics.report import Report
 
 Metric = Literal["training_person_times", "training_persons", "talent", "high_skill", "certificates"]
@@ -18,7 +18,7 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class PlanIn(Strict):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    name: Title
     metric: Metric
     region_code: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{5}$")]
     starts_on: dt.date
@@ -48,7 +48,7 @@ class BaselineRowIn(Strict):
 class BaselineIn(Strict):
     as_of: dt.date
     rows: Annotated[list[BaselineRowIn], msgspec.Meta(min_length=1, description=ROWS)]
-    source: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    source: Annotated[str, msgspec.Meta(max_length=500, pattern=NO_BIDI)] = ""
 
 
 class BaselineOut(msgspec.Struct):
@@ -60,19 +60,19 @@ class LegacyCertificateRowIn(Strict):
     """One pre-ledger 职业资格证书 of one person."""
 
     id_number: Annotated[str, msgspec.Meta(max_length=32)]
-    name: Annotated[str, msgspec.Meta(max_length=64)]
+    name: Annotated[str, msgspec.Meta(max_length=64, pattern=NO_BIDI)]
     number: Annotated[str, msgspec.Meta(max_length=32, description="16 digits")]
     occupation_code: Annotated[str, msgspec.Meta(max_length=16)]
     issued_on: dt.date
     issuer_region: Annotated[str, msgspec.Meta(max_length=6, description="GB/T 2260 code of the issuing authority")]
     level: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
-    issuer_name: Annotated[str, msgspec.Meta(max_length=128)] = ""
+    issuer_name: Annotated[str, msgspec.Meta(max_length=128, pattern=NO_BIDI)] = ""
     domicile_region: Annotated[str, msgspec.Meta(max_length=6)] | None = None
 
 
 class LegacyCertificatesIn(Strict):
     rows: Annotated[list[LegacyCertificateRowIn], msgspec.Meta(min_length=1, description=ROWS)]
-    source: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    source: Annotated[str, msgspec.Meta(max_length=500, pattern=NO_BIDI)] = ""
 
 
 class LegacyRowOut(msgspec.Struct):

@@ -14,6 +14,7 @@ from ledger.certificates import issuance, repository
 from ledger.certificates.reasons import REASON_CODES
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import Certificate, CertificateStatusChange, DualAward
+from ledger.commands import refuse_bidi_controls
 from ledger.errors import Conflict, FieldError, InvalidInput, NotFound, RuleViolation
 from ledger.journal import Journal
 from ledger.people.names import NameError_, normalize_name
@@ -73,6 +74,8 @@ def _reason(reason_code: str, reason: str) -> tuple[str, str]:
         raise InvalidInput(
             "a reason is required", errors=[FieldError("reason", "required", "原因为“其他”时请写明原因")]
         )
+    if errors := refuse_bidi_controls({"reason": reason}):
+        raise InvalidInput("bad reason", errors=errors)
     return reason_code, reason.strip()
 
 

@@ -10,6 +10,7 @@ Nothing here logs or echoes a number: error messages describe the problem, never
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -136,3 +137,20 @@ def mask_id(canonical: str) -> str:
     """The internal display form: region code, 8 stars over the birth date, the last 4 (`650102********1239`)."""
     _require_canonical(canonical)
     return canonical[:6] + "*" * 8 + canonical[14:]
+
+
+# Anything shaped like a resident ID number (18 characters, or an old 15-digit one) or a mainland mobile number,
+# standing alone (not inside a longer run of letters or digits, such as a 22-character certificate number).
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z])")
+
+
+def _masked(match: re.Match[str]) -> str:
+    found = match.group(0)
+    return found[:6] + "*" * (len(found) - 10) + found[-4:]
+
+
+def mask_personal_numbers(text: str) -> str:
+    """`text` with every ID-number-like and mobile-number-like run masked (region code and last 4 kept), for
+    messages and logs that may quote what a person typed: no checksum is needed for a run to be masked."""
+    return _PHONE_LIKE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], _ID_LIKE.sub(_masked, text))

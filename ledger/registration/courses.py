@@ -13,6 +13,7 @@ from ledger.database.loaders import table_loader
 from ledger.errors import ErrorCollector, InvalidInput, NotFound
 from ledger.journal import Journal
 from ledger.log.records import RecordType, Row, register
+from ledger.people.identity import mask_personal_numbers
 from ledger.reference.tables import Occupation
 from ledger.registration.tables import Course
 from ledger.tenancy.tables import EvaluatorFiling, Institution
@@ -139,5 +140,5 @@ async def course_by_code(session: AsyncSession, institution_id: int, code: str) 
     result = await session.execute(select(Course).where(Course.institution_id == institution_id, Course.code == code))
     course = result.scalar_one_or_none()
     if course is None:
-        raise NotFound(f"no course {code!r}")
+        raise NotFound(f"no course {mask_personal_numbers(code)!r}")
     return course

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger import clock
 from ledger.certificates import issuance
 from ledger.certificates.issuance import CertificateOrder, Issuer, QrSigner
-from ledger.commands import CompletionIn
+from ledger.commands import CompletionIn, refuse_bidi_controls
 from ledger.database.loaders import table_loader
 from ledger.errors import Conflict, ErrorCollector, InvalidInput
 from ledger.journal import Journal
 from ledger.log.records import RecordType, register
-from ledger.people.identity import IdNumberError, id_facts, mask_id, normalize_id_number
+from ledger.people.identity import IdNumberError, id_facts, mask_id, mask_personal_numbers, normalize_id_number
 from ledger.people.names import NameError_, name_match_key, normalize_name
 from ledger.people.pii import PiiVault
 from ledger.registration import repository as store
@@ -125,7 +125,12 @@ async def register_completions(
         before = len(errors.errors)
         course = courses.get(item.course_code)
         if course is None:
-            errors.add("course_code", "unknown_course", f"no course {item.course_code!r} at this institution", index)
+            errors.add(
+                "course_code",
+                "unknown_course",
+                f"no course {mask_personal_numbers(item.course_code)!r} at this institution",
+                index,
+            )
         id_number = ""
         try:
             id_number = normalize_id_number(item.trainee.id_number)
@@ -173,6 +178,7 @@ async def register_completions(
             practical = _score(a.practical_score, "assessment.practical_score", index, errors)
         if course is not None and item.passed and course.outcome in ("skill_level", "special_ability"):
             _check_certifiable(course, item, issuer, filings, index, errors)
+        errors.errors.extend(refuse_bidi_controls({"graduation_number": item.graduation_number}, index))
         if course is not None and course.dual_rule == "graduation_skill" and item.passed and not item.graduation_number:
             errors.add(
                 "graduation_number",

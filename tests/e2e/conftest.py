@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _key, _with_database
+from tests.conftest import ROOT, SERVER_LOGS, _key, _with_database
 
 
 @dataclass
@@ -55,6 +55,7 @@ def start_server(
     env: dict[str, str], log: Path, *, demo: bool = True, args: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    SERVER_LOGS.append(log)
     command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *(["--demo"] if demo else []), *args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

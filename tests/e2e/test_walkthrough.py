@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import asyncpg
@@ -89,6 +90,23 @@ def test_no_id_number_in_plaintext_in_the_database_or_the_logs(server: Server) -
     log = server.log.read_text()
     assert not looks_like_an_id_number(log), "an ID number appears in the server log"
     assert not any(n in log or n[:-1] in log for n in ids)
+
+
+def test_the_server_log_is_structured_and_names_routes_not_paths(server: Server) -> None:
+    typed = id_number(777, region="650104")
+    for path in (f"/v/{typed}", f"/api/v1/verify/{typed}", f"/nothing/{typed}"):
+        response = httpx.get(f"{server.base}{path}")
+        assert response.status_code == 404 and len(response.headers["x-request-id"]) == 32
+    deep = httpx.post(f"{server.base}/api/v1/completions", content=b"[" * 1000 + b"]" * 1000)
+    assert deep.status_code == 400, "refused before authentication, without a traceback"
+    records = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "api.access"]
+    assert {"route": "/v/{code}", "status": 404} in [{"route": r["route"], "status": r["status"]} for r in access]
+    assert all({"request_id", "method", "route", "status", "duration_ms", "ts"} <= set(r) for r in access)
+    assert not [r for r in records if r["level"] == "error" or "Traceback" in json.dumps(r)]
+    log = server.log.read_text()
+    assert typed not in log and not looks_like_an_id_number(log)
+    assert 'HTTP/1.1" 404' not in log and "uvicorn.access" not in log, "uvicorn's access log (raw paths) is off"
 
 
 def looks_like_an_id_number(value: object) -> bool:

@@ -104,6 +104,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "taken": ("「{column}」已被其他学员或课程使用", "{column} is already recorded for another trainee or course"),
     "duplicate_in_batch": ("与第 {first_row} 行重复（同一学员同一课程，或同一编号）",
                            "the same as row {first_row} (same trainee and course, or the same number)"),
+    "bidi_control": ("「{column}」不能包含双向文字控制字符（U+202A–U+202E、U+2066–U+2069）",
+                     "{column} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)"),
     "invalid": ("「{column}」的值无效", "{column} is invalid"),
     # warnings
     "rows_above_header": ("表头在第 {row} 行，上面的 {count} 行（标题或空行）已跳过",

@@ -19,6 +19,7 @@ import ledger.registration.sheets.values as values
 from ledger import clock
 from ledger.commands import AssessmentIn, CompletionIn, TraineeIn
 from ledger.errors import FieldError, InvalidInput
+from ledger.people.identity import mask_personal_numbers
 from ledger.registration.sheets.header import HEADER_SCAN_ROWS, Header, SheetWarning, find_header
 from ledger.registration.sheets.messages import Lang, detail, has_text, message
 from ledger.registration.sheets.source import Format, RowSource, Source, detect_format, head_bytes, unreadable
@@ -76,7 +77,7 @@ class Chunk:
                 level = item.assessment.level if item.assessment else ""
                 text = message(
                     error.code, self.lang, error.field,
-                    column=column, course=item.course_code, level=level, first_row=first_row,
+                    column=column, course=mask_personal_numbers(item.course_code), level=level, first_row=first_row,
                 )  # fmt: skip
             located.append(FieldError(error.field, error.code, text, sheet_row, column))
         return located

@@ -10,7 +10,6 @@ from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell.cell import Cell as WorkbookCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -23,6 +22,7 @@ from ledger.registration.sheets.messages import Lang
 from ledger.registration.sheets.reading import Chunk, Sheet
 from ledger.registration.sheets.source import INSTRUCTIONS_SHEET
 from ledger.registration.sheets.values import FEMALE_WORDS, MALE_WORDS, Cell
+from ledger.spreadsheets import as_text, xlsx_cell, xlsx_row
 
 Outcome = Literal["skill_level", "special_ability", "training"]
 DualRule = Literal["none", "training_skill", "graduation_skill"]
@@ -45,9 +45,7 @@ def _xlsx(workbook: Workbook) -> bytes:
 
 
 def _safe(value: Cell) -> object:
-    """A cell as openpyxl can store it: without the control characters XLSX cannot hold; durations as text."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    """A cell as openpyxl can store it, durations as text (`xlsx_cell` keeps text as text)."""
     if isinstance(value, dt.timedelta | dt.time):
         return str(value)
     return value
@@ -75,7 +73,7 @@ def error_workbook(sheet: Sheet, chunk: Chunk, errors: Iterable[FieldError], lan
     for sheet_row, raw in enumerate(sheet.raw_rows(), start=1):
         cells: list[object] = [None] * max(len(raw), note_at + 1)
         for position, value in enumerate(raw):
-            cell = WriteOnlyCell(ws, _safe(value))
+            cell = xlsx_cell(ws, _safe(value))
             if position == id_position and isinstance(value, str):
                 cell.number_format = TEXT
             cells[position] = cell
@@ -101,7 +99,7 @@ def error_workbook(sheet: Sheet, chunk: Chunk, errors: Iterable[FieldError], lan
             note.font, note.fill = Font(bold=True), NOTE_FILL
             cells[note_at] = note
         elif sheet_row > header.row:
-            note = WriteOnlyCell(ws, "；".join(notes) if notes else None)
+            note = xlsx_cell(ws, "；".join(notes) if notes else None)
             if notes:
                 note.fill = NOTE_FILL
             cells[note_at] = note
@@ -109,7 +107,7 @@ def error_workbook(sheet: Sheet, chunk: Chunk, errors: Iterable[FieldError], lan
     summary = workbook.create_sheet("错误汇总" if lang == "zh" else "all errors")
     summary.append(SUMMARY_TITLES[lang])
     for error in errors:
-        summary.append([error.row, error.column, error.field, error.code, error.message])
+        summary.append(xlsx_row(summary, [error.row, error.column, error.field, error.code, error.message]))
     return _xlsx(workbook)
 
 
@@ -171,7 +169,7 @@ def template_workbook(
     ws = workbook.active
     assert ws is not None
     ws.title = "学员名单" if lang == "zh" else "trainees"
-    ws.append([c.title if lang == "zh" else c.title_en for c in columns])
+    ws.append(xlsx_row(ws, [c.title if lang == "zh" else c.title_en for c in columns]))
     ws.freeze_panes = "A2"
     for position, column in enumerate(columns):
         letter = column_letter(position)
@@ -198,7 +196,7 @@ def template_workbook(
                 ws.cell(row=row, column=position + 1).number_format = TEXT
     if course_code:
         for row in range(2, PREFILLED_ROWS + 2):
-            ws.cell(row=row, column=1, value=course_code).number_format = TEXT
+            as_text(ws.cell(row=row, column=1, value=course_code)).number_format = TEXT
     _instructions(workbook.create_sheet(INSTRUCTIONS_SHEET), columns, course_code, lang)
     return _xlsx(workbook)
 
@@ -237,11 +235,11 @@ def _instructions(ws: object, columns: list[Column], course_code: str | None, la
             "only the course code is not imported."
         )
     for line in general:
-        ws.append([line])
+        ws.append(xlsx_row(ws, [line]))
     ws.append([])
     ws.append(["列" if zh else "column", "说明" if zh else "what to write"])
     for column in columns:
         hint = _HINTS[column.field]
-        ws.append([column.title if zh else column.title_en, hint[0] if zh else hint[1]])
+        ws.append(xlsx_row(ws, [column.title if zh else column.title_en, hint[0] if zh else hint[1]]))
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 90
