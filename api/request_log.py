@@ -84,8 +84,9 @@ def log_handler(log_format: LogFormat, stream: IO[str] | None = None) -> logging
 
 
 def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
-    """The root logger writes through `log_handler` only; uvicorn's loggers propagate to it (its own access log
-    is off: `ledger serve` runs uvicorn with `access_log=False, log_config=None`)."""
+    """The root logger writes through `log_handler` only; uvicorn's loggers propagate to it, except its access
+    log, which stays off (it writes raw paths; `request_log` writes route templates). Safe to call again, as each
+    `ledger serve` worker process does once uvicorn has set up its own loggers."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -93,7 +94,7 @@ def configure_logging(log_format: LogFormat, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+        logging.getLogger(name).propagate = name != "uvicorn.access"
 
 
 def _incoming_id(scope: Scope) -> str | None:
