@@ -25,6 +25,7 @@ import time
 import traceback
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from common import (
@@ -129,15 +130,41 @@ def time_steps(slow: float, steps: list[tuple[float, str, str]]) -> None:
     asyncio.events.Handle._run = timed  # type: ignore[method-assign]
 
 
+def time_statements(spent: Counter[str]) -> None:
+    """Wall time of every statement sent through the raw asyncpg connection (the bulk paths), by its start."""
+    import asyncpg
+
+    for name in ("fetch", "fetchval", "fetchrow", "execute", "copy_records_to_table"):
+        original = getattr(asyncpg.Connection, name)
+
+        def timed(original: Any = original, name: str = name) -> Any:
+            async def run(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return await original(self, query, *args, **kwargs)
+                finally:
+                    text = query if name != "copy_records_to_table" else f"COPY {query}"
+                    spent[" ".join(text.split())[:90]] += time.perf_counter() - started
+
+            return run
+
+        setattr(asyncpg.Connection, name, timed())
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
-async def main(batches: int, size: int, workers: int, profile: str | None, stalls: bool, slow: float) -> None:
+async def main(
+    batches: int, size: int, workers: int, profile: str | None, stalls: bool, slow: float, statements: bool
+) -> None:
     steps: list[tuple[float, str, str]] = []
-    if slow:
-        time_steps(slow, steps)
+    spent: Counter[str] = Counter()
+    if args.statements:
+        time_statements(spent)
+    if args.slow:
+        time_steps(args.slow, steps)
     await print_machine()
     print(f"load average {os.getloadavg()}")
     secrets = Secrets()
@@ -154,7 +181,7 @@ async def main(batches: int, size: int, workers: int, profile: str | None, stall
         for batch in range(batches + 1):  # the first is a warm-up
             items = _items(batch * size, size)
             cpu_before, started = _cpu_seconds(), time.perf_counter()
-            with LoopLag(stalls=where if stalls else None) as lag:
+            with LoopLag(stalls=where if args.stalls else None) as lag:
                 if profiler and batch:
                     profiler.enable()
                 async with sessions() as session, contextlib.AsyncExitStack() as stack:
@@ -188,6 +215,8 @@ async def main(batches: int, size: int, workers: int, profile: str | None, stall
             ],
         )
     )
+    for text, seconds in spent.most_common(20):
+        print(f"{seconds / (batches + 1) * 1000:7.0f} ms per batch  {text}")
     for took, before, after in sorted(steps, reverse=True)[:30]:
         print(f"{took * 1000:6.0f} ms  from {before}\n           to {after}")
     for place, count in where.most_common(25):
@@ -205,10 +234,13 @@ if __name__ == "__main__":
     parser.add_argument("--profile")
     parser.add_argument("--gc", choices=["on", "off", "frozen"], default="on", help="the collector during batches")
     parser.add_argument("--slow", type=float, default=0, help="log every task step longer than this (seconds)")
+    parser.add_argument("--statements", action="store_true", help="time the raw driver's statements")
     parser.add_argument("--stalls", action="store_true", help="where the loop is while it is blocked ≥ 50 ms")
     args = parser.parse_args()
     if args.gc == "off":
         gc.disable()
     elif args.gc == "frozen":
         gc.freeze()
-    asyncio.run(main(args.batches, args.batch_size, args.cpu_workers, args.profile, args.stalls, args.slow))
+    asyncio.run(
+        main(args.batches, args.batch_size, args.cpu_workers, args.profile, args.stalls, args.slow, args.statements)
+    )

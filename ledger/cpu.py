@@ -71,7 +71,7 @@ def chunks(count: int, size: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
-YIELD_EVERY = 500  # items of a long loop on the event loop between two chances for other requests (≈ 5–10 ms)
+YIELD_EVERY = 100  # items of a long loop on the event loop between two chances for other requests (≈ 1–3 ms)
 
 
 async def breathe(i: int) -> None:

@@ -17,7 +17,7 @@ from ledger.people.pii import PiiVault
 from ledger.tenancy.signing_keys import ActiveKey, active_key
 
 SIGN_IN_PLACE = 32
-SIGNATURES_PER_TASK = 2_500  # one piece of a batch's signing handed to the CPU pool (≈ 0.1 s of work)
+SIGNATURES_PER_TASK = 500  # one piece of a batch's signing handed to the CPU pool (≈ 20 ms of work)
 
 
 class _Signer:

@@ -321,7 +321,7 @@ async def _write(
     session: AsyncSession, vault: PiiVault, issuer: Issuer, rows: list[_Row], sign: QrSigner, public_base: str
 ) -> list[RowOutcome]:
     # The QR claims need no id from the database: the CPU pool signs them while the rows are written.
-    ahead = [_orders(r, 0, 0) for r in rows]
+    ahead = await cpu.gently(lambda r: _orders(r, 0, 0), rows)
     signing = asyncio.ensure_future(issuance.signatures(issuer, [o for orders in ahead for o in orders], sign))
     try:
         return await _write_signing(session, vault, issuer, rows, [len(o) for o in ahead], signing, sign)

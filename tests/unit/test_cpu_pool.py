@@ -55,20 +55,25 @@ def test_leaves_and_nodes_in_a_worker_as_in_place() -> None:
     leaves are compared through the hashes they yield)."""
     at = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
     events = [append.Event("x.made", "x", str(i), {"n": i, "t": "维吾尔"}, {"r": "1"}, i) for i in range(12)]
+    known = {(0, i): merkle.leaf_hash(bytes([i])) for i in range(5)} | {(1, 0): b"\x07" * 32, (1, 1): b"\x08" * 32}
+    known[(2, 0)] = merkle.node_hash(known[(1, 0)], known[(1, 1)])
 
     async def pooled() -> tuple[object, ...]:
         pool = cpu.start(1)
         try:
-            entries, salts, hashes = await cpu.run(append._leaves, 5, at, events)
-            return entries, salts, hashes, await cpu.run(append._grow, 0, hashes, {})
+            leaves, hashes, salts = await cpu.run(append._leaves, at, events)
+            return leaves, hashes, salts, await cpu.run(append._grow, 5, hashes, known)
         finally:
             cpu.stop(pool)
 
-    entries, salts, hashes, (nodes, root) = asyncio.run(pooled())
-    assert [e[0] for e in entries] == [s[0] for s in salts] == list(range(5, 17))  # type: ignore[index, union-attr]
-    assert hashes == [merkle.leaf_hash(e[4]) for e in entries]  # type: ignore[index, union-attr]
-    assert (nodes, root) == append._grow(0, hashes, {})  # type: ignore[arg-type]
-    assert root == merkle.root_hash(12, {**nodes, **{(0, i): h for i, h in enumerate(hashes)}})  # type: ignore[arg-type]
+    leaves, hashes, salts, (blob, root) = asyncio.run(pooled())
+    assert len(salts) == 12 and len(set(salts)) == 12  # type: ignore[arg-type]
+    assert hashes == [merkle.leaf_hash(leaf) for leaf in leaves]  # type: ignore[union-attr]
+    assert (blob, root) == append._grow(5, hashes, known)  # type: ignore[arg-type]
+    nodes = merkle.extend(5, hashes, known)  # type: ignore[arg-type]
+    order = merkle.nodes_completed_by_append(5, 12)
+    assert blob == b"".join(nodes[node] for node in order)
+    assert root == merkle.root_hash(17, {**known, **nodes})
 
 
 def test_without_a_pool_run_calls_in_place() -> None:
