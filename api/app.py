@@ -44,6 +44,7 @@ from api.statistics.controllers import BaselineController, PlanController, Stats
 from api.statistics.dashboard import dashboard_router
 from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
+from ledger import cpu
 from ledger.database.engine import as_asyncpg_url, database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
 from ledger.database.replica import REPLICA_TIMEOUT_SECONDS, ReplicaReads
@@ -101,6 +102,7 @@ def create_app(settings: WebSettings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         url = await asyncio.to_thread(database_url, domain.database_url, domain.data_dir)
+        cpu_pool = cpu.start(settings.cpu_workers)  # imports' signing and hashing, off this loop
         engine = make_engine(url, settings.db_pool_size)
         pool = await asyncpg.create_pool(plain_url(url), min_size=1, max_size=settings.db_pool_size, reset=_no_reset)
         app.state.runtime = Runtime(
@@ -142,6 +144,7 @@ def create_app(settings: WebSettings) -> Litestar:
             await chores
             await pool.close()
             await engine.dispose()
+            await asyncio.to_thread(cpu.stop, cpu_pool)
 
     app = Litestar(
         route_handlers=[

@@ -54,6 +54,7 @@ class WebSettings:
     async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload
     course_pdf_job_certificates: int = env("LEDGER_COURSE_PDF_JOB_CERTIFICATES", 300, at_least=1)  # more: a job
+    cpu_workers: int = env("LEDGER_CPU_WORKERS", 1, at_least=0)  # imports sign and hash in these processes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebSettings:

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +73,9 @@ WRK_SCRIPT = Path(__file__).resolve().parent / "verify_wrk.lua"
 # --- set-up --------------------------------------------------------------------------------------------------
 
 
-def register(base: str, admin: str, certificates: int) -> None:
-    """Completions of the bench institution's dual course through the API: two certificates each."""
+def register(base: str, admin: str, certificates: int) -> str:
+    """Completions of the bench institution's dual course through the API: two certificates each. Returns the
+    institution's key."""
     key = institution_with_course(base, admin)
     completions = (certificates + 1) // 2
     with httpx.Client(base_url=base, timeout=600) as client:
@@ -87,6 +89,38 @@ def register(base: str, admin: str, certificates: int) -> None:
             if response.status_code != 201 or response.json()["created"] != size:
                 raise RuntimeError(f"batch refused: {response.status_code} {response.text[:500]}")
             print(f"  registered {first + size:,} completions ({time.perf_counter() - started:.1f} s)", flush=True)
+    return key
+
+
+class Imports(threading.Thread):
+    """Back-to-back 10,000-row `POST /api/v1/completions` to one server, each batch new trainees, until stopped."""
+
+    def __init__(self, base: str, key: str, first_seq: int) -> None:
+        super().__init__(daemon=True)
+        self.base, self.key, self.seq = base, key, first_seq
+        self.halt = threading.Event()
+        self.seconds: list[float] = []
+        self.failures = 0
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=600) as client:
+            while not self.halt.is_set():
+                body = msgspec.json.encode({"items": [completion_item(self.seq + i) for i in range(BATCH)]})
+                self.seq += BATCH
+                started = time.perf_counter()
+                response = client.post(
+                    "/api/v1/completions",
+                    content=body,
+                    headers={**bearer(self.key), "Content-Type": "application/json"},
+                )
+                if response.status_code == 201:
+                    self.seconds.append(time.perf_counter() - started)
+                else:
+                    self.failures += 1
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
 
 
 async def codes_and_vacuum(url: str) -> list[str]:
@@ -265,12 +299,15 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"registering {args.certificates:,} certificates through the API ...", flush=True)
         admin = await admin_key(url)
         with running_server(env, folder / "setup.log") as setup:
-            register(setup.base, admin, args.certificates)
+            key = register(setup.base, admin, args.certificates)
         codes = await codes_and_vacuum(url)
         codes_file = folder / "codes.txt"
         codes_file.write_text("\n".join(codes) + "\n")
         print(f"{len(codes):,} certificates in the database\n")
 
+        if args.during_imports:
+            during_imports(args, env, folder, codes_file, key)
+            return
         ours_port, base_port = free_port(), free_port()
         ours_server = start(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(ours_port)], env, folder / "ours.log", ours_port
@@ -340,6 +377,75 @@ async def main_async(args: argparse.Namespace) -> None:
         print("WARNING: some requests failed (socket errors, timeouts or non-2xx); see the rounds above")
 
 
+def during_imports(args: argparse.Namespace, env: dict[str, str], folder: Path, codes_file: Path, key: str) -> None:
+    """Verification p99 with and without back-to-back 10,000-row imports to the same server, for each
+    LEDGER_CPU_WORKERS in --cpu-workers: quiet and importing rounds alternate on each server."""
+    servers: dict[int, ServerProcess] = {}
+    seq = 5_000_000
+    quiet: dict[int, list[Run]] = {}
+    busy: dict[int, list[Run]] = {}
+    imported: dict[int, list[float]] = {}
+    try:
+        for workers in args.cpu_workers:
+            port = free_port()
+            servers[workers] = start(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+                {**env, "LEDGER_CPU_WORKERS": str(workers)},
+                folder / f"ours-{workers}.log",
+                port,
+            )
+            quiet[workers], busy[workers], imported[workers] = [], [], []
+        for workers, server in servers.items():  # a warm-up of each, with one import (spawns the pool)
+            target = Target(f"cpu workers {workers}", server, "/api/v1/verify/")
+            load = Imports(server.base, key, seq)
+            load.start()
+            wrk(target, codes_file, args.warmup, args)
+            load.stop()
+            seq = load.seq
+        for r in range(args.rounds):
+            for workers, server in servers.items():
+                target = Target(f"cpu workers {workers}", server, "/api/v1/verify/")
+                for importing in (False, True) if r % 2 == 0 else (True, False):
+                    load = Imports(server.base, key, seq) if importing else None
+                    if load:
+                        load.start()
+                        time.sleep(1)  # the first batch is decoded and under way
+                    run = wrk(target, codes_file, args.seconds, args)
+                    if load:
+                        load.stop()
+                        seq = load.seq
+                        imported[workers].extend(load.seconds)
+                        if load.failures:
+                            print(f"WARNING: {load.failures} import batch(es) refused")
+                    (busy if importing else quiet)[workers].append(run)
+                    print(
+                        f"round {r + 1}  {target.name:14} {'importing' if importing else 'quiet':9} "
+                        f"{run.rps:8,.0f} req/s  p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms  "
+                        f"errors {run.errors}  server {run.server_cpu:.2f} cores, machine {run.machine_cpu:.2f} "
+                        f"cores, load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+    finally:
+        for server in servers.values():
+            server.stop()
+    rows = [("LEDGER_CPU_WORKERS", "quiet req/s", "quiet p99 ms", "importing req/s", "importing p99 ms",
+             "p99 ratio", "import batch s")]  # fmt: skip
+    for workers in servers:
+        q99, b99 = median([r.p99_ms for r in quiet[workers]]), median([r.p99_ms for r in busy[workers]])
+        rows.append(
+            (
+                str(workers), f"{median([r.rps for r in quiet[workers]]):,.0f}", f"{q99:.1f}",
+                f"{median([r.rps for r in busy[workers]]):,.0f}", f"{b99:.1f}", f"{b99 / q99:.2f}",
+                f"{median(imported[workers]):.1f}" if imported[workers] else "-",
+            )
+        )  # fmt: skip
+    print(
+        f"\nverification during back-to-back {BATCH:,}-row imports (medians of {args.rounds} rounds × {args.seconds} s)"
+    )
+    print(table(rows))
+    print("target: p99 ratio (importing / quiet) ≤ 2")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--certificates", type=int, default=20_000)
@@ -353,6 +459,13 @@ def main() -> None:
     )
     parser.add_argument("--verify-rate", type=int, help="LEDGER_VERIFY_RATE_PER_MINUTE (default: the server's own)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--during-imports", action="store_true", help="verification p99 quiet vs during back-to-back imports"
+    )
+    parser.add_argument(
+        "--cpu-workers", type=lambda v: [int(x) for x in v.split(",")], default=[0, 1],
+        help="with --during-imports: LEDGER_CPU_WORKERS of each server compared (default 0,1)",
+    )  # fmt: skip
     parser.add_argument("--profile", type=Path, help="py-spy one more run of the real server; collapsed stacks here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

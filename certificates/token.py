@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cbor2
@@ -163,6 +163,26 @@ def qr_url(public_base: str, code: str, token: str) -> str:
     if len(url) > MAX_TEXT:
         raise ValueError(f"the QR URL is {len(url)} characters; a version-12 Q code holds {MAX_TEXT}")
     return url
+
+
+def signed_url(public_base: str, claims: TokenClaims, key: Ed25519PrivateKey, kid: str) -> str:
+    """The QR URL carrying the signed `claims`. A version-12 Q code holds 296 characters: a long masked name gives
+    way, one character at a time (阿布都热依* → 阿布都* → 阿*), so the QR always fits; the page shows the full
+    masked name."""
+    while True:
+        try:
+            return qr_url(public_base, claims.code, sign_token(claims, key, kid))
+        except ValueError:
+            name = claims.masked_name
+            if len(name) <= 2:
+                raise
+            claims = msgspec.structs.replace(claims, masked_name=name[: len(name) - 2] + "*")
+
+
+def signed_urls(public_base: str, claims: Sequence[TokenClaims], private_key: bytes, kid: str) -> list[str]:
+    """`signed_url` for many claims under the raw 32-byte private key: what a process-pool worker runs."""
+    key = Ed25519PrivateKey.from_private_bytes(private_key)
+    return [signed_url(public_base, c, key, kid) for c in claims]
 
 
 # --- verification ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger import cpu
 from ledger.database.driver import driver
 from ledger.log.append import Event, append_events
 from ledger.log.records import RECORD_TYPES, RecordType, Row
@@ -73,7 +74,8 @@ class Journal:
             await self._session.flush()
             rows = await self._read_back(changes)
             events = []
-            for change in changes:
+            for i, change in enumerate(changes):
+                await cpu.breathe(i)
                 row = change.row if change.row is not None else rows[change.record.subject_type][change.subject_id]
                 person = change.person_id
                 if person is None and change.record.person is not None:

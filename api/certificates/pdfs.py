@@ -1,10 +1,9 @@
-"""Certificate PDFs: rendered from the frozen snapshot in a worker thread, PAdES-signed where configured, and
-kept once made so that every download of a certificate returns the same bytes."""
+"""Certificate PDFs: rendered from the frozen snapshot in the CPU pool (ledger/cpu.py), PAdES-signed where
+configured, and kept once made so that every download of a certificate returns the same bytes."""
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.settings import WebSettings
 from certificates.pdf import render_many, render_pdf
 from certificates.signing import SigningCredentials, demo_credentials, load_credentials, make_signer, sign_pdf
+from ledger import cpu
 from ledger.certificates import repository
 from ledger.certificates.snapshot import CertificateSnapshot
 from ledger.certificates.tables import Certificate
@@ -45,16 +45,15 @@ def snapshot_of(certificate: Certificate) -> CertificateSnapshot:
     return msgspec.convert(certificate.snapshot, CertificateSnapshot)
 
 
-def _render_signed(snapshot: CertificateSnapshot, signer: Any | None) -> bytes:
-    pdf = render_pdf(snapshot)
-    return sign_pdf(pdf, signer) if signer is not None else pdf
+async def _signed(pdf: bytes, signer: Any | None) -> bytes:
+    return await asyncio.to_thread(sign_pdf, pdf, signer) if signer is not None else pdf
 
 
 async def certificate_pdf(session: AsyncSession, certificate: Certificate, signer: Any | None) -> bytes:
     stored = await repository.stored_pdf(session, certificate.id)
     if stored is not None:
         return stored
-    pdf = await asyncio.to_thread(_render_signed, snapshot_of(certificate), signer)
+    pdf = await _signed(await cpu.run(render_pdf, snapshot_of(certificate)), signer)  # drawn in the CPU pool
     await repository.keep_pdf(session, certificate.id, pdf)
     await session.commit()
     kept = await repository.stored_pdf(session, certificate.id)
@@ -64,9 +63,4 @@ async def certificate_pdf(session: AsyncSession, certificate: Certificate, signe
 
 async def course_pdf(certificates: list[Certificate], signer: Any | None) -> bytes:
     snapshots = [snapshot_of(c) for c in certificates]
-
-    def work() -> bytes:
-        pdf = render_many(snapshots)
-        return sign_pdf(pdf, signer) if signer is not None else pdf
-
-    return await asyncio.to_thread(partial(work))
+    return await _signed(await cpu.run(render_many, snapshots), signer)  # drawn in the CPU pool (ledger/cpu.py)

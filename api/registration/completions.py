@@ -16,6 +16,7 @@ from api.jobs.uploads import goes_async, submit_upload
 from api.metrics import count_import
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
+from ledger import cpu
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import Conflict, InvalidInput
 from ledger.registration.service import RowOutcome, register_completions
@@ -79,7 +80,8 @@ class CompletionController(Controller):
 
         if dry_run:
             return await run_dry(db_session, work)
-        response = await run_write(request, db_session, principal, work, content=content)
+        with cpu.collector_paused():  # to the commit, when the batch's objects are gone (ledger/cpu.py)
+            response = await run_write(request, db_session, principal, work, content=content)
         if statuses:  # committed now (a replay runs no work)
             count_import("sheet" if sheet is not None else "json", statuses)
         return response

@@ -11,10 +11,11 @@ from ledger.log.records import Loader, Row
 _KEY_TYPES: dict[str, Callable[[str], object]] = {"bigint": int, "uuid": uuid.UUID, "text": str}
 
 
-def table_loader(table: str, key: str = "id", key_type: str = "bigint") -> Loader:
-    """A loader over one table keyed by `key`: every row in a cursor, or the rows of the given ids by index."""
+def table_loader(table: str, key: str = "id", key_type: str = "bigint", columns: str = "*") -> Loader:
+    """A loader over one table keyed by `key`: every row in a cursor, or the rows of the given ids by index;
+    `columns` (a select list) when the record's content needs fewer than all of them, or some as text."""
     cast = _KEY_TYPES[key_type]
-    every = f"SELECT * FROM {table}"  # noqa: S608 (names come from the registering module, never from input)
+    every = f"SELECT {columns} FROM {table}"  # noqa: S608 (names come from the registering module, never from input)
     some = f"{every} WHERE {key} = ANY($1::{key_type}[])"
 
     async def load(conn: Any, ids: Sequence[str] | None) -> AsyncIterator[tuple[str, Row]]:

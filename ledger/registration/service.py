@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger import clock
+from ledger import clock, cpu
 from ledger.certificates import issuance
 from ledger.certificates.issuance import CertificateOrder, Issuer, QrSigner
 from ledger.commands import CompletionIn, refuse_bidi_controls
@@ -97,6 +98,7 @@ def _score(value: float | None, field: str, row: int, errors: ErrorCollector) ->
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+@cpu.collector_paused_during
 async def register_completions(
     session: AsyncSession,
     vault: PiiVault,
@@ -122,6 +124,7 @@ async def register_completions(
     rows: list[_Row] = []
     seen: dict[tuple[int, bytes], int] = {}
     for index, item in enumerate(items):
+        await cpu.breathe(index)
         before = len(errors.errors)
         course = courses.get(item.course_code)
         if course is None:
@@ -270,11 +273,15 @@ def _check_certifiable(
         )
 
 
-def _orders(r: _Row, completion_id: int, person_id: int) -> list[CertificateOrder]:
-    """The certificates a passing completion earns: by the course's outcome, plus its dual companion."""
+def _orders(
+    r: _Row, completion_id: int, person_id: int, signed: Sequence[tuple[str, str]] = ()
+) -> list[CertificateOrder]:
+    """The certificates a passing completion earns: by the course's outcome, plus its dual companion; with their
+    (verification code, QR URL) when `signed` holds them, in the same order."""
     course, item = r.course, r.item
     if not item.passed:
         return []
+    codes = iter(signed)
     common = {
         "completion_id": completion_id,
         "course_id": course.id,
@@ -292,27 +299,58 @@ def _orders(r: _Row, completion_id: int, person_id: int) -> list[CertificateOrde
         else item.completed_on,
     }
     orders = []
+
+    def order(kind: str, level: int | None, given_number: str | None = None) -> None:
+        code, qr_text = next(codes, (None, None))
+        orders.append(
+            CertificateOrder(
+                kind=kind,
+                level=level,
+                given_number=given_number,
+                verification_code=code,
+                qr_text=qr_text,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+
     if course.outcome in ("skill_level", "special_ability"):
         assert item.assessment is not None
-        level = item.assessment.level if course.outcome == "skill_level" else None
-        orders.append(CertificateOrder(kind=course.outcome, level=level, **common))  # type: ignore[arg-type]
+        order(course.outcome, item.assessment.level if course.outcome == "skill_level" else None)
     if course.outcome == "training" or course.dual_rule == "training_skill":
-        orders.append(CertificateOrder(kind="training", level=None, **common))  # type: ignore[arg-type]
+        order("training", None)
     if course.dual_rule == "graduation_skill":
-        orders.append(
-            CertificateOrder(kind="graduation", level=None, given_number=item.graduation_number, **common)  # type: ignore[arg-type]
-        )
+        order("graduation", None, item.graduation_number)
     return orders
 
 
 async def _write(
     session: AsyncSession, vault: PiiVault, issuer: Issuer, rows: list[_Row], sign: QrSigner, public_base: str
 ) -> list[RowOutcome]:
+    # The QR claims need no id from the database: the CPU pool signs them while the rows are written.
+    ahead = await cpu.gently(lambda r: _orders(r, 0, 0), rows)
+    signing = asyncio.ensure_future(issuance.signatures(issuer, [o for orders in ahead for o in orders], sign))
+    try:
+        return await _write_signing(session, vault, issuer, rows, [len(o) for o in ahead], signing, sign)
+    finally:
+        signing.cancel()  # a no-op once it is done; its failure, if the write failed first, is not reported twice
+        signing.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+
+async def _write_signing(
+    session: AsyncSession,
+    vault: PiiVault,
+    issuer: Issuer,
+    rows: list[_Row],
+    shape: list[int],
+    signing: asyncio.Future[list[tuple[str, str]]],
+    sign: QrSigner,
+) -> list[RowOutcome]:
+    """`_write` once the signing of each row's `shape[i]` certificates is under way."""
     institution_id = issuer.id
     person_ids = await store.upsert_persons(
         session,
-        [
-            store.PersonRow(
+        await cpu.gently(
+            lambda r: store.PersonRow(
                 id_lookup=r.id_lookup,
                 id_sealed=vault.seal("id_number", r.id_number),
                 id_masked=mask_id(r.id_number),
@@ -320,25 +358,25 @@ async def _write(
                 name_key=name_match_key(r.name),
                 sex=r.sex,
                 birth_date=r.birth_date,
-            )
-            for r in rows
-        ],
+            ),
+            rows,
+        ),
     )
     trainee_ids, moved = await store.upsert_trainees(
         session,
         institution_id,
-        [
-            store.TraineeRow(
+        await cpu.gently(
+            lambda r: store.TraineeRow(
                 person_id=person_ids[r.id_lookup],
                 name=r.name,
                 phone_sealed=vault.seal("phone", r.phone) if r.phone else None,
                 domicile_region_code=r.domicile,
-            )
-            for r in rows
-        ],
+            ),
+            rows,
+        ),
     )
-    wanted = [
-        store.CompletionRow(
+    wanted = await cpu.gently(
+        lambda r: store.CompletionRow(
             course_id=r.course.id,
             trainee_id=trainee_ids[person_ids[r.id_lookup]],
             completed_on=r.item.completed_on,
@@ -349,9 +387,9 @@ async def _write(
             practical_score=r.practical,
             assessed_on=r.item.assessment.assessed_on if r.item.assessment else None,
             graduation_number=r.item.graduation_number,
-        )
-        for r in rows
-    ]
+        ),
+        rows,
+    )
     created, existing = await store.insert_completions(session, wanted)
     conflicts = ErrorCollector()
     for r, row in zip(rows, wanted, strict=True):
@@ -367,7 +405,8 @@ async def _write(
         raise Conflict("completions already registered differently", errors=conflicts.errors)
     new_rows = [(r, row) for r, row in zip(rows, wanted, strict=True) if (row.course_id, row.trainee_id) in created]
     journal = Journal(session)
-    for r, row in new_rows:
+    for i, (r, row) in enumerate(new_rows):
+        await cpu.breathe(i)
         journal.record(
             "completion.registered",
             COMPLETION,
@@ -376,13 +415,24 @@ async def _write(
             row={column: getattr(row, column) for column in row.__slots__},
             person_id=person_ids[r.id_lookup],
         )
+    presigned = iter(await signing)
+    by_row = {r.index: [next(presigned) for _ in range(count)] for r, count in zip(rows, shape, strict=True)}
     orders = [
         order
-        for r, row in new_rows
-        for order in _orders(r, created[(row.course_id, row.trainee_id)], person_ids[r.id_lookup])
+        for orders_of_row in await cpu.gently(
+            lambda pair: _orders(
+                pair[0],
+                created[(pair[1].course_id, pair[1].trainee_id)],
+                person_ids[pair[0].id_lookup],
+                by_row[pair[0].index],
+            ),
+            new_rows,
+        )
+        for order in orders_of_row
     ]
-    issued = await issuance.issue(session, issuer, orders, sign, public_base)
-    for certificate in issued:
+    issued = await issuance.issue(session, issuer, orders, sign, "")
+    for i, certificate in enumerate(issued):
+        await cpu.breathe(i)
         journal.record(
             "certificate.issued",
             issuance.CERTIFICATE,
@@ -402,7 +452,8 @@ async def _write(
     for completion_id, number, kind, code in await store.certificates_of_completions(session, unchanged_ids):
         earned.setdefault(completion_id, []).append(EarnedCertificate(number, kind, code))
     outcomes = []
-    for r, row in zip(rows, wanted, strict=True):
+    for i, (r, row) in enumerate(zip(rows, wanted, strict=True)):
+        await cpu.breathe(i)
         key = (row.course_id, row.trainee_id)
         if key in created:
             cid = created[key]
