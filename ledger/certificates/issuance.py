@@ -267,7 +267,10 @@ async def issue(
             serial = next_serial[prefix]
             next_serial[prefix] = serial + 1
             if order.kind == "skill_level" and serial > 999_999:
-                raise RuleViolation(f"the serials of {prefix} are exhausted for this year")
+                raise RuleViolation(
+                    f"本评价站点今年该等级的证书流水号（{prefix}，至 999999）已用完，请联系人社部门 / "
+                    f"the serials of {prefix} are exhausted for this year"
+                )
             number = _number(issuer, order, serial)
         else:
             number = order.given_number
