@@ -80,9 +80,11 @@ async def _pieces(file: UploadFile) -> AsyncIterator[bytes]:
         yield piece
 
 
-async def _check(db_session: DbSession, runtime: Shared, institution_id: int, file_id: uuid.UUID) -> Checked:
+async def _check(
+    db_session: DbSession, runtime: Shared, institution_id: int, file_id: uuid.UUID, info: FileInfo | None = None
+) -> Checked:
     """Read the stored file and dry-run its rows through the registration service (nothing is written)."""
-    info = await file_info(db_session, institution_id, file_id)
+    info = info or await file_info(db_session, institution_id, file_id)
     async with local_copy(db_session, institution_id, file_id) as path:
         try:
             sheet = open_sheet(path, info.filename, info.media_type, lang="zh")
@@ -94,6 +96,19 @@ async def _check(db_session: DbSession, runtime: Shared, institution_id: int, fi
     finally:
         await db_session.rollback()
     return Checked(info, sheet, whole, rejected.errors if rejected else [])
+
+
+async def _check_or_job(
+    db_session: DbSession, runtime: Shared, principal: Caller, institution_id: int, file_id: uuid.UUID, *, dry_run: bool
+) -> Checked | Response:
+    """The checked upload, or, for one too big to check while the clerk waits, the page of its (dry-run) job."""
+    info = await file_info(db_session, institution_id, file_id)
+    if too_big_to_wait(info, runtime):
+        return await import_job(db_session, principal, institution_id, file_id, dry_run=dry_run)
+    checked = await _check(db_session, runtime, institution_id, file_id, info)
+    if checked.too_many_rows:
+        return await import_job(db_session, principal, institution_id, file_id, dry_run=dry_run)
+    return checked
 
 
 class SchoolUploadController(Controller):
@@ -137,12 +152,9 @@ class SchoolUploadController(Controller):
     ) -> Response:
         """The dry run of a kept upload: what would be registered, the warnings, every error. A file too big to
         check while the clerk waits is checked by a dry-run job, whose page this leads to."""
-        info = await file_info(db_session, institution_id, file_id)
-        if too_big_to_wait(info, runtime):
-            return await import_job(db_session, principal, institution_id, file_id, dry_run=True)
-        checked = await _check(db_session, runtime, institution_id, file_id)
-        if checked.too_many_rows:
-            return await import_job(db_session, principal, institution_id, file_id, dry_run=True)
+        checked = await _check_or_job(db_session, runtime, principal, institution_id, file_id, dry_run=True)
+        if isinstance(checked, Response):
+            return checked
         school = await pages.institution_of(db_session, institution_id)
         return html(PREVIEW, preview_context(school, checked.info, checked.sheet, checked.whole, checked.errors))
 
@@ -169,11 +181,9 @@ class SchoolUploadController(Controller):
     ) -> Response:
         """Register every row of a clean upload (all or none) and show what was issued; a big upload is registered
         by an import job (checked whole, then committed chunk by chunk: docs/jobs.md), whose page this leads to."""
-        if too_big_to_wait(await file_info(db_session, institution_id, file_id), runtime):
-            return await import_job(db_session, principal, institution_id, file_id, dry_run=False)
-        checked = await _check(db_session, runtime, institution_id, file_id)
-        if checked.too_many_rows:
-            return await import_job(db_session, principal, institution_id, file_id, dry_run=False)
+        checked = await _check_or_job(db_session, runtime, principal, institution_id, file_id, dry_run=False)
+        if isinstance(checked, Response):
+            return checked
         if checked.errors or checked.whole is None:
             school = await pages.institution_of(db_session, institution_id)
             context = preview_context(school, checked.info, checked.sheet, checked.whole, checked.errors)
