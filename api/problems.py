@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.utils.scope.state import ScopeState
 
 from api.json_limits import out_of_range_paths
+from api.request_log import route_of
 from ledger.commands import BIDI_MESSAGE, NO_BIDI
 from ledger.database.constraints import constraint_violation
 from ledger.errors import Conflict, FieldError, InvalidInput, LedgerError, NotFound, RuleViolation
@@ -194,7 +195,7 @@ def _number_out_of_range(request: Request) -> Response:
 
 def too_deep(request: Request, exc: RecursionError) -> Response:
     """A structure nested too deep for a decoder or encoder, if one got past the body guard (api/body_guard.py)."""
-    log.warning("nesting too deep on %s %s", request.method, _route(request))
+    log.warning("nesting too deep on %s %s", request.method, route_of(request.scope))
     return problem_response(400, "bad-request", "Bad request", "the input nests too deep")
 
 
@@ -228,13 +229,8 @@ def violated_constraint(
     request: Request, exc: sqlalchemy.exc.IntegrityError | asyncpg.IntegrityConstraintViolationError
 ) -> Response:
     """The safety net for a write no service mapped: the same map by constraint name, no driver text."""
-    log.warning("constraint violation reached the API on %s %s", request.method, _route(request))
+    log.warning("constraint violation reached the API on %s %s", request.method, route_of(request.scope))
     return domain_error(request, constraint_violation(exc))
-
-
-def _route(request: Request) -> str:
-    """The route's template (`/v/{code}`), never the path typed, which may hold a code or an ID number."""
-    return str(request.scope.get("path_template") or mask_personal_numbers(request.url.path))
 
 
 # What a lost or unreachable database (or Redis) looks like, whichever layer raised it.
@@ -268,7 +264,9 @@ def connection_lost(exc: BaseException) -> bool:
 
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """The database (or Redis) went away under the request: nothing was committed; the client may retry."""
-    log.warning("database or Redis unavailable on %s %s: %s", request.method, _route(request), type(exc).__name__)
+    log.warning(
+        "database or Redis unavailable on %s %s: %s", request.method, route_of(request.scope), type(exc).__name__
+    )
     return problem_response(
         503, "unavailable", "Service unavailable",
         "服务暂时不可用，未保存任何数据，请稍后重试（the database or Redis is unavailable; nothing was saved; retry）",
@@ -279,7 +277,7 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
 def unexpected_error(request: Request, exc: Exception) -> Response:
     if connection_lost(exc):
         return database_unavailable(request, exc)
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _route(request), exc_info=exc)
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route_of(request.scope), exc_info=exc)
     return problem_response(500, "internal", "Internal error", "an unexpected error occurred; it has been logged")
 
 

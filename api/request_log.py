@@ -105,6 +105,12 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
+def route_of(scope: Scope) -> str:
+    """The route's template (`/v/{code}`), never the path typed, which may hold a code or an ID number; a path no
+    route matched, masked."""
+    return str(scope.get("path_template") or mask_personal_numbers(scope.get("path", "")))
+
+
 def request_log(app: ASGIApp) -> ASGIApp:
     """Wraps the whole ASGI app (unmatched routes included): a request id, the `X-Request-Id` header, and one
     access line when the response ends."""
@@ -128,7 +134,7 @@ def request_log(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            route = scope.get("path_template") or mask_personal_numbers(scope.get("path", ""))
+            route = route_of(scope)
             duration = round((time.perf_counter() - started) * 1000, 2)
             method = scope.get("method", "")
             ACCESS.info(
