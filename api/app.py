@@ -11,8 +11,6 @@ from contextlib import asynccontextmanager
 import asyncpg
 from litestar import Litestar, Router
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 
 from api.admission import Admission
 from api.body_guard import json_body_guard
@@ -24,13 +22,13 @@ from api.certificates.shares import ShareApiController, ShareFormController, Sha
 from api.certificates.status_list import StatusListCache
 from api.certificates.verify import PublishedKeysController, VerifyApiController, VerifyPageController
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
-from api.guards import PUBLIC
 from api.housekeeping import housekeeper
 from api.jobs.controllers import JobController
 from api.jobs.handlers import job_handlers
 from api.limits import client_address, is_shared, open_stores, rate_limited, store_registry
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.metrics import MetricsController, prometheus_config
+from api.openapi.config import openapi_config
 from api.ops import OpsController
 from api.problems import EXCEPTION_HANDLERS
 from api.registration.completions import CompletionController
@@ -42,6 +40,7 @@ from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
+from api.strict_query import strict_query
 from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
 from ledger import cpu
@@ -198,6 +197,7 @@ def create_app(settings: WebSettings) -> Litestar:
             "runtime": Provide(runtime, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_query,  # an unknown query parameter is a 400 naming it (api/strict_query.py)
         stores=store_registry(settings.redis_url),
         middleware=[
             *client_address(settings.trusted_proxies),
@@ -207,13 +207,7 @@ def create_app(settings: WebSettings) -> Litestar:
         template_config=template_config(),
         lifespan=[open_stores, lifespan],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Skills Ledger API",
-            version="1",
-            description="技能双证账本 — courses, completions, dual certificates and verifiable statistics.",
-            openapi_router=Router("/schema", route_handlers=[], include_in_schema=False, opt=PUBLIC),
-            render_plugins=[ScalarRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
         logging_config=None,  # `ledger serve` configures logging once (api/request_log.py); an app never does
     )

@@ -31,6 +31,9 @@ from prometheus_client.registry import Collector
 from api.deps import Runtime
 from api.guards import PUBLIC
 
+# the text exposition format; Litestar adds the charset to every text/ type itself (once)
+EXPOSITION = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+
 IMPORTED_ROWS = Counter(
     "ledger_import_rows", "Completion rows registered by imports, by source and outcome", ["source", "outcome"]
 )
@@ -151,4 +154,4 @@ class MetricsController(Controller):
         figures = CollectorRegistry()
         figures.register(_Figures(await _ledger_figures(runtime)))
         body = generate_latest(_process_registry()) + generate_latest(figures)
-        return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+        return Response(body, media_type=EXPOSITION, headers={"Cache-Control": "no-store"})

@@ -6,6 +6,7 @@ import asyncio
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 
 from api.guards import PUBLIC
 from api.schemas import Health
@@ -17,12 +18,16 @@ class OpsController(Controller):
     tags = ["operations"]
     opt = PUBLIC
 
-    @get("/health")
+    @get("/health", summary="Liveness: the process is up")
     async def health(self) -> Health:
         """The process is up (it does not look at the database)."""
         return Health(status="ok")
 
-    @get("/ready")
+    @get(
+        "/ready",
+        summary="Readiness: the database answers at the expected schema",
+        responses={503: ResponseSpec(Health, description="未就绪 / not ready: the database or its schema")},
+    )
     async def ready(self, state: State) -> Response[Health]:
         """503 unless the database answers and its schema is at the revision this code expects."""
         expected = state.runtime.schema_head

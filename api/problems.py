@@ -13,8 +13,10 @@ import redis.exceptions
 import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.utils.scope.state import ScopeState
 
+from api.body_errors import body_errors
 from api.json_limits import out_of_range_paths
 from api.request_log import route_of
 from ledger.commands import BIDI_MESSAGE, NO_BIDI
@@ -49,6 +51,8 @@ _BY_STATUS = {
 
 
 class ProblemError(msgspec.Struct, omit_defaults=True):
+    """One bad value: its field path (`items[3].hours` is `field` hours of `row` 3), a stable code and a message."""
+
     field: str
     code: str
     message: str
@@ -57,6 +61,8 @@ class ProblemError(msgspec.Struct, omit_defaults=True):
 
 
 class ProblemWarning(msgspec.Struct, omit_defaults=True):
+    """Something read past but not refused (a title row, a column the ledger does not keep)."""
+
     code: str
     message: str
     row: int | None = None
@@ -64,6 +70,8 @@ class ProblemWarning(msgspec.Struct, omit_defaults=True):
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, as every 4xx and 5xx of the API is sent (application/problem+json)."""
+
     type: str
     title: str
     status: int
@@ -72,6 +80,11 @@ class Problem(msgspec.Struct, omit_defaults=True):
     total_errors: int | None = None  # when `errors` is capped: how many there are
     summary: dict[str, int] | None = None  # errors per code
     warnings: list[ProblemWarning] = []
+
+
+def problem_spec(description: str) -> ResponseSpec:
+    """A route's own problem status for the OpenAPI document: `responses={409: problem_spec("why")}`."""
+    return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False)
 
 
 def problem_type(slug: str) -> str:
@@ -158,11 +171,14 @@ def field_error_from_msgspec(message: str, key: str | None) -> FieldError:
 
 
 def validation_error(request: Request, exc: ValidationException) -> Response:
+    """Every bad parameter, and every bad field of the body (api/body_errors.py: msgspec names only the first)."""
     errors: list[FieldError] = []
+    body = [field_error_from_msgspec(message, key or None) for message, key in body_errors(request)]
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
+        if isinstance(item, dict) and not (body and item.get("source") == "body"):
             key = item.get("key")
             errors.append(field_error_from_msgspec(str(item.get("message", "")), str(key) if key else None))
+    errors += body
     if not errors:
         errors.append(FieldError(field="body", code="invalid", message=str(exc.detail)))
     return problem_response(422, "validation", "The input is invalid", "the request does not match the schema", errors)

@@ -25,6 +25,8 @@ from api.idempotency import run_write
 from api.jobs.course_pdf import COURSE_PDF, submit_course_pdf
 from api.jobs.schemas import JobOut
 from api.jobs.uploads import job_response
+from api.openapi.hints import IDEMPOTENT
+from api.problems import problem_spec
 from ledger.certificates import reads
 from ledger.certificates import status as certificate_status
 from ledger.certificates.reasons import ReasonCode
@@ -135,7 +137,7 @@ class CertificateController(Controller):
     guards = [institution_key]
     dependencies = {"which": Provide(certificate_filter, sync_to_thread=False)}
 
-    @get("/")
+    @get("/", summary="List the institution's certificates (证书)")
     async def index(
         self,
         request: Request,
@@ -167,7 +169,7 @@ class CertificateController(Controller):
         headers = {"Link": f'<{following}>; rel="next"'} if following else {}
         return Response(page, headers=headers)
 
-    @get("/export")
+    @get("/export", summary="Export certificates as XLSX or CSV")
     async def export(
         self,
         db_session: DbSession,
@@ -180,15 +182,21 @@ class CertificateController(Controller):
         Chinese headers and each certificate's verification address."""
         return await export.export_response(db_session, institution_id, runtime.settings.public_base_url, which, output)
 
-    @get("/{number:str}")
+    @get("/{number:str}", summary="Read a certificate")
     async def read(
         self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> CertificateOut:
+        """One of the institution's certificates by number, with its live status and dual award."""
         certificate = await certificate_status.certificate_of(db_session, institution_id, number)
         award = await reads.award_of_certificate(db_session, certificate)
         return certificate_out(certificate, runtime.settings.public_base_url, award)
 
-    @get("/{number:str}/pdf", media_type="application/pdf")
+    @get(
+        "/{number:str}/pdf",
+        summary="A certificate as PDF",
+        media_type="application/pdf",
+        responses={409: problem_spec("不可打印 / the certificate is revoked, suspended or superseded")},
+    )
     async def pdf(
         self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Response[bytes]:
@@ -218,7 +226,7 @@ class CertificateController(Controller):
         await runtime.status_list.invalidate()
         return response
 
-    @post("/{number:str}/revoke", status_code=200)
+    @post("/{number:str}/revoke", summary="Revoke (撤销) a certificate", status_code=200, opt=IDEMPOTENT)
     async def revoke(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
         principal: Caller, institution_id: OwnInstitution, runtime: Shared,
@@ -226,7 +234,7 @@ class CertificateController(Controller):
         """Revoke (撤销), from `effective_on` (default today). Final."""
         return await self._change(request, number, "revoke", data, db_session, principal, institution_id, runtime)
 
-    @post("/{number:str}/suspend", status_code=200)
+    @post("/{number:str}/suspend", summary="Suspend (暂停) a certificate", status_code=200, opt=IDEMPOTENT)
     async def suspend(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
         principal: Caller, institution_id: OwnInstitution, runtime: Shared,
@@ -234,7 +242,9 @@ class CertificateController(Controller):
         """Suspend (暂停) until reinstated."""
         return await self._change(request, number, "suspend", data, db_session, principal, institution_id, runtime)
 
-    @post("/{number:str}/reinstate", status_code=200)
+    @post(
+        "/{number:str}/reinstate", summary="Reinstate (恢复) a suspended certificate", status_code=200, opt=IDEMPOTENT
+    )
     async def reinstate(
         self, request: Request, number: str, data: JSONBody[StatusChangeIn], db_session: DbSession,
         principal: Caller, institution_id: OwnInstitution, runtime: Shared,
@@ -242,7 +252,7 @@ class CertificateController(Controller):
         """Reinstate a suspended certificate."""
         return await self._change(request, number, "reinstate", data, db_session, principal, institution_id, runtime)
 
-    @post("/{number:str}/reissue", status_code=201)
+    @post("/{number:str}/reissue", summary="Reissue (补发/更正) a certificate", status_code=201, opt=IDEMPOTENT)
     async def reissue(
         self, request: Request, number: str, data: JSONBody[ReissueIn], db_session: DbSession,
         principal: Caller, institution_id: OwnInstitution, runtime: Shared,
@@ -269,6 +279,7 @@ class CourseCertificatesController(Controller):
 
     @get(
         "/{code:str}/certificates.pdf",
+        summary="All certificates of a course in one PDF",
         media_type="application/pdf",
         responses={202: ResponseSpec(JobOut, description="made by a job: follow `Location`, then its output")},
     )
@@ -293,7 +304,11 @@ class CourseCertificatesController(Controller):
             pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{code}.pdf"'}
         )
 
-    @get("/{code:str}/certificates.zip", media_type="application/zip")
+    @get(
+        "/{code:str}/certificates.zip",
+        summary="All certificates of a course as PDFs in a zip",
+        media_type="application/zip",
+    )
     async def course_zip(
         self, code: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Stream:
@@ -306,7 +321,7 @@ class AwardController(Controller):
     tags = ["certificates"]
     guards = [institution_key]
 
-    @get("/{award_id:uuid}")
+    @get("/{award_id:uuid}", summary="Read a dual award (双证)")
     async def read(self, award_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> AwardOut:
         """A dual award (双证): its rule, both certificates as they stand today, and whether it is complete."""
         view = await reads.award_view(db_session, institution_id, award_id)

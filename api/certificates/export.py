@@ -104,7 +104,7 @@ async def export_response(
     rows = certificate_rows(found, public_base)
     stem = "certificates_" + re.sub(r"[^A-Za-z0-9_-]", "_", course_code or "all") + f"_{clock.today():%Y-%m-%d}"
     if output == "csv":
-        body, media = to_csv(rows), "text/csv; charset=utf-8"
+        body, media = to_csv(rows), "text/csv"
     else:
         title = f"证书清单 {course_code or '全部课程'} · {total} 张 · 导出于 {clock.today():%Y-%m-%d}"
         body, media = to_xlsx(rows, title), XLSX

@@ -67,7 +67,9 @@ class HolderCheckController(Controller):
     tags = ["public"]
     opt = PUBLIC
 
-    @post("/api/v1/verify/holder-check", status_code=200)
+    @post(
+        "/api/v1/verify/holder-check", summary="Holder check: do a name and ID number match the holder", status_code=200
+    )
     async def check(self, data: JSONBody[HolderCheckIn], runtime: Shared) -> HolderCheckOut:
         """Does this name and ID number belong to the certificate's holder? Answers only yes or no; 429 once the
         certificate's failed attempts reach LEDGER_HOLDER_CHECK_FAILURES within the window."""

@@ -94,7 +94,7 @@ class ShareApiController(Controller):
     tags = ["public"]
     opt = PUBLIC
 
-    @post("", status_code=201)
+    @post("", summary="Make a share link (分享) after the holder check", status_code=201)
     async def create(self, data: JSONBody[ShareIn], runtime: Shared, db_session: DbSession) -> NewShareOut:
         """A share link for a stated purpose, valid `days` (at most 90), after the holder check; 409 when the
         certificate has 3 active share links already. The token is in this answer only."""
@@ -104,13 +104,13 @@ class ShareApiController(Controller):
         s = made.share
         return NewShareOut(s.id, s.purpose, s.expires_at, made.token, share_url(runtime, made.token))
 
-    @post("/active", status_code=200)
+    @post("/active", summary="The holder's active share links", status_code=200)
     async def active(self, data: JSONBody[HolderCheckIn], runtime: Shared, db_session: DbSession) -> SharesOut:
         """The certificate's active share links (neither revoked nor expired), after the holder check."""
         certificate_id = await holder_certificate(runtime, data)
         return SharesOut([_out(s) for s in await sharing.active_shares(db_session, certificate_id)])
 
-    @delete("/{share_id:int}", status_code=204)
+    @delete("/{share_id:int}", summary="Revoke a share link", status_code=204)
     async def revoke(
         self, share_id: int, data: JSONBody[HolderCheckIn], runtime: Shared, db_session: DbSession
     ) -> None:

@@ -119,7 +119,7 @@ class VerifyApiController(Controller):
     tags = ["public"]
     opt = PUBLIC
 
-    @get("/api/v1/verify/{code:str}")
+    @get("/api/v1/verify/{code:str}", summary="Verify a certificate by its verification code (核验)")
     async def verify(self, code: str, runtime: Shared) -> VerificationOut:
         """The live status and public fields of a certificate, by its verification code."""
         view = await verification.verify(runtime.reads, code)
@@ -156,12 +156,16 @@ class PublishedKeysController(Controller):
     tags = ["public"]
     opt = PUBLIC
 
-    @get("/.well-known/jwks.json", media_type="application/jwk-set+json")
+    @get(
+        "/.well-known/jwks.json",
+        summary="Published certificate signing keys (JWKS)",
+        media_type="application/jwk-set+json",
+    )
     async def jwks(self, runtime: Shared) -> Jwks:
         """Ed25519 public keys (OKP JWKs) that sign QR tokens and the status list, old ones included."""
         return Jwks([public_jwk(kid, key) for kid, key in (await _keys(runtime)).items()])
 
-    @get("/api/v1/status-list", media_type="application/statuslist+jwt")
+    @get("/api/v1/status-list", summary="The signed certificate status list", media_type="application/statuslist+jwt")
     async def status_list(self, runtime: Shared) -> str:
         """The signed revocation list (see api/status_list.py for its format)."""
         cached = await runtime.status_list.fresh()

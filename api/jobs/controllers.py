@@ -27,18 +27,18 @@ class JobController(Controller):
     tags = ["institution"]
     guards = [institution_key]
 
-    @get("/")
+    @get("/", summary="List the institution's jobs (任务)")
     async def list_jobs(self, db_session: DbSession, institution_id: OwnInstitution) -> JobList:
         """The institution's latest jobs (up to 20), newest first."""
         return JobList([JobOut.of(job) for job in await recent_jobs(db_session, institution_id)])
 
-    @get("/{job_id:uuid}")
+    @get("/{job_id:uuid}", summary="A job's state and progress")
     async def read(self, job_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> JobOut:
         """A job's state and progress: rows done of total, its errors (each with the spreadsheet row and the clerk's
         column header), and its result. Another institution's job is 404."""
         return JobOut.of(await job_status(db_session, institution_id, job_id))
 
-    @get("/{job_id:uuid}/rows")
+    @get("/{job_id:uuid}/rows", summary="The rows a job registered")
     async def rows(
         self,
         job_id: uuid.UUID,
@@ -56,7 +56,7 @@ class JobController(Controller):
         ]
         return JobRowsOut(items, items[-1].row if len(items) == limit else None)
 
-    @get("/{job_id:uuid}/output")
+    @get("/{job_id:uuid}/output", summary="A finished job's output file")
     async def output(
         self, job_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
     ) -> Stream:

@@ -3,9 +3,11 @@ file as a job (docs/jobs.md)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, Request, Response, post
 from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
@@ -14,6 +16,7 @@ from api.idempotency import run_dry, run_write
 from api.jobs.schemas import JobOut
 from api.jobs.uploads import goes_async, submit_upload
 from api.metrics import count_import
+from api.openapi.hints import IDEMPOTENT, SHEET_UPLOAD
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger import cpu
@@ -86,7 +89,7 @@ class CompletionController(Controller):
             count_import("sheet" if sheet is not None else "json", statuses)
         return response
 
-    @post("/", status_code=201)
+    @post("/", summary="Register completions (结业) in bulk, JSON", status_code=201, opt=IDEMPOTENT)
     async def create(
         self,
         request: Request,
@@ -106,9 +109,11 @@ class CompletionController(Controller):
 
     @post(
         "/import",
+        summary="Import completions from a spreadsheet (结业名单)",
         status_code=201,
         request_max_body_size=None,  # synchronous bodies are at most LEDGER_ASYNC_IMPORT_BYTES, jobs' is checked
         responses={202: ResponseSpec(JobOut, description="the import runs as a job: follow `Location`")},
+        opt={**IDEMPOTENT, **SHEET_UPLOAD},
     )
     async def import_sheet(
         self,
@@ -119,6 +124,9 @@ class CompletionController(Controller):
         runtime: Shared,
         dry_run: bool = False,
         lang: LangParam = None,
+        filename: Annotated[
+            str | None, Parameter(description="the file's name, when it is sent as the raw body")
+        ] = None,
     ) -> Response[BatchOut]:
         """The same from a spreadsheet: .xlsx / .xls / .ods, or CSV (UTF-8, UTF-8 with BOM, GB18030; comma or tab),
         as the raw body or the `file` part of a multipart/form-data upload; the format is told by the content.

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from api.deps import DbSession, OwnInstitution, Shared
 from api.guards import institution_key
+from api.openapi.hints import SHEET_UPLOAD
 from api.problems import ProblemWarning, problem_response
 from ledger.errors import Conflict, FieldError, InvalidInput
 from ledger.registration.courses import course_by_code
@@ -107,7 +108,7 @@ class SheetController(Controller):
     tags = ["institution"]
     guards = [institution_key]
 
-    @get("/completions/template.xlsx", media_type=XLSX)
+    @get("/completions/template.xlsx", summary="Spreadsheet template (模板) of a course kind", media_type=XLSX)
     async def template(
         self,
         outcome: Literal["skill_level", "special_ability", "training"] = "skill_level",
@@ -119,7 +120,7 @@ class SheetController(Controller):
         body = template_workbook(outcome, dual_rule, lang=lang or "zh")
         return _download(body, f"template-{outcome}.xlsx")
 
-    @get("/courses/{code:str}/template.xlsx", media_type=XLSX)
+    @get("/courses/{code:str}/template.xlsx", summary="Spreadsheet template of one course", media_type=XLSX)
     async def course_template(
         self, code: str, db_session: DbSession, institution_id: OwnInstitution, lang: LangParam = None
     ) -> Response[bytes]:
@@ -128,7 +129,13 @@ class SheetController(Controller):
         body = template_workbook(course.outcome, course.dual_rule, course.code, lang=lang or "zh")  # type: ignore[arg-type]
         return _download(body, f"template-{course.code}.xlsx")
 
-    @post("/completions/import/errors", status_code=200, media_type=XLSX)
+    @post(
+        "/completions/import/errors",
+        summary="A spreadsheet back with its errors marked (错误说明)",
+        opt=SHEET_UPLOAD,
+        status_code=200,
+        media_type=XLSX,
+    )
     async def errors(
         self,
         request: Request,

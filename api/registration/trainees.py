@@ -17,8 +17,9 @@ class TraineeController(Controller):
     tags = ["institution"]
     guards = [institution_key]
 
-    @get("/{trainee_id:uuid}")
+    @get("/{trainee_id:uuid}", summary="Read a trainee (学员), ID number masked")
     async def read(self, trainee_id: uuid.UUID, db_session: DbSession, institution_id: OwnInstitution) -> TraineeOut:
+        """A trainee the institution enrolled, with the ID number masked, and their completions."""
         view = await trainee_view(db_session, institution_id, trainee_id)
         return TraineeOut(
             id=view.id,

@@ -16,6 +16,7 @@ from litestar.params import JSONBody, Parameter, QueryParameter
 from api.deps import Caller, DbSession, HomeRegion, Shared
 from api.guards import admin_key, bureau_key
 from api.idempotency import run_write
+from api.openapi.hints import IDEMPOTENT
 from api.statistics.export import to_csv, to_xlsx
 from api.statistics.schemas import (
     BaselineIn,
@@ -116,7 +117,7 @@ def render(report: Report, output: str) -> Response:
     if output == "csv":
         return Response(
             content=to_csv(report),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{report.figure}.csv"'},
         )
     if output == "xlsx":
@@ -175,7 +176,7 @@ class StatsController(Controller):
             report = published(report, _threshold(floor_k, query.k), counts=counts, rates=rates)
         return render(report, query.output)
 
-    @get("/talent")
+    @get("/talent", summary="Skilled and high-skill talent stock (技能人才总量) at a date")
     async def talent(
         self,
         db_session: DbSession,
@@ -211,7 +212,7 @@ class StatsController(Controller):
             )  # fmt: skip
         return render(report, output)
 
-    @get("/training")
+    @get("/training", summary="Training volume (职业技能培训人次) in a period")
     async def training(
         self,
         db_session: DbSession,
@@ -229,7 +230,7 @@ class StatsController(Controller):
             counts=("person_times", "persons"),
         )  # fmt: skip
 
-    @get("/certificates")
+    @get("/certificates", summary="Certificates issued (取证人次 and 人) by dimension")
     async def certificates(
         self,
         db_session: DbSession,
@@ -247,7 +248,7 @@ class StatsController(Controller):
             counts=("certificates", "persons"),
         )  # fmt: skip
 
-    @get("/dual")
+    @get("/dual", summary="Dual-certificate awards (双证) and their rate")
     async def dual(
         self,
         db_session: DbSession,
@@ -266,7 +267,7 @@ class StatsController(Controller):
             rates={"rate": ("complete_awards", "completions")},
         )  # fmt: skip
 
-    @get("/new-high-skill")
+    @get("/new-high-skill", summary="New high-skill talent (新增高技能人才) in a period")
     async def new_high_skill(
         self,
         db_session: DbSession,
@@ -284,7 +285,7 @@ class StatsController(Controller):
             counts=("first_reached", "obtained"),
         )  # fmt: skip
 
-    @get("/plan-progress")
+    @get("/plan-progress", summary="Progress against a plan target (计划完成进度)")
     async def plan_progress(
         self,
         db_session: DbSession,
@@ -320,7 +321,7 @@ class PlanController(Controller):
     tags = ["bureau"]
     guards = [bureau_key]
 
-    @put("/{code:str}", status_code=200)
+    @put("/{code:str}", summary="Set a plan target (计划目标)", status_code=200, opt=IDEMPOTENT)
     async def put_plan(
         self,
         request: Request,
@@ -354,7 +355,7 @@ class BaselineController(Controller):
     tags = ["admin"]
     guards = [admin_key]
 
-    @put("/", status_code=200)
+    @put("/", summary="Load baseline figures (基数) from before the ledger", status_code=200, opt=IDEMPOTENT)
     async def load(
         self, request: Request, data: JSONBody[BaselineIn], db_session: DbSession, principal: Caller, runtime: Shared
     ) -> Response[BaselineOut]:
@@ -370,7 +371,12 @@ class BaselineController(Controller):
 
         return await run_write(request, db_session, principal, work, status_code=200)
 
-    @post("/certificates", status_code=201)
+    @post(
+        "/certificates",
+        summary="Load legacy certificates (历史证书) into the baseline",
+        status_code=201,
+        opt=IDEMPOTENT,
+    )
     async def load_certificates(
         self,
         request: Request,

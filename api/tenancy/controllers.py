@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from api.deps import Caller, DbSession
 from api.guards import KeyGuard, admin_key
 from api.idempotency import run_write
+from api.openapi.hints import IDEMPOTENT
 from api.schemas import InstitutionOut, KeyOut
 from ledger.commands import BureauKeyIn, InstitutionIn, KeyIn
 from ledger.tenancy.service import (
@@ -31,7 +32,9 @@ class InstitutionController(Controller):
     tags = ["admin"]
     guards = [admin_key]
 
-    @post("/", status_code=201)
+    @post(
+        "/", summary="Register an institution (机构) and its evaluator filing (备案)", status_code=201, opt=IDEMPOTENT
+    )
     async def create(
         self, request: Request, data: JSONBody[InstitutionIn], db_session: DbSession, principal: Caller
     ) -> Response[InstitutionOut]:
@@ -43,12 +46,13 @@ class InstitutionController(Controller):
 
         return await run_write(request, db_session, principal, work)
 
-    @get("/{code:str}")
+    @get("/{code:str}", summary="Read an institution")
     async def read(self, code: str, db_session: DbSession) -> InstitutionOut:
+        """An institution by its code: name, kind, region, jurisdiction and evaluator filing."""
         institution = await institution_by_code(db_session, code)
         return InstitutionOut.of(institution, await filings_of(db_session, institution.id))
 
-    @post("/{code:str}/keys", status_code=201)
+    @post("/{code:str}/keys", summary="Issue an API key for an institution", status_code=201, opt=IDEMPOTENT)
     async def create_key(
         self,
         request: Request,
@@ -74,7 +78,7 @@ class BureauKeyController(Controller):
     tags = ["admin"]
     guards = [admin_key]
 
-    @post("/", status_code=201)
+    @post("/", summary="Issue a region-scoped bureau (人社局) key", status_code=201, opt=IDEMPOTENT)
     async def create(
         self, request: Request, data: JSONBody[BureauKeyIn], db_session: DbSession, principal: Caller
     ) -> Response[KeyOut]:
@@ -112,13 +116,13 @@ class KeyController(Controller):
     tags = ["admin"]
     guards = [admin_key]
 
-    @get("/")
+    @get("/", summary="List API keys")
     async def index(self, db_session: DbSession, include_revoked: bool = True) -> list[KeyInfoOut]:
         """Every API key (admin, institution, bureau), oldest first, without secrets; `?include_revoked=false`
         lists only the keys in use."""
         return [KeyInfoOut.of(k) for k in await list_keys(db_session, include_revoked=include_revoked)]
 
-    @delete("/{key_id:int}", status_code=200)
+    @delete("/{key_id:int}", summary="Revoke an API key", status_code=200, opt=IDEMPOTENT)
     async def revoke(
         self, request: Request, key_id: int, db_session: DbSession, principal: Caller
     ) -> Response[KeyInfoOut]:
@@ -139,7 +143,7 @@ class OwnKeyController(Controller):
     tags = ["institution"]
     guards = [any_key]
 
-    @post("/rotate", status_code=201)
+    @post("/rotate", summary="Rotate the calling key", status_code=201)
     async def rotate(self, db_session: DbSession, principal: Caller) -> Response[KeyOut]:
         """Replace the calling key by a new one of the same scope: the new key is in this response only, and the
         key that made the call stops working at once (both logged). Not replayed by Idempotency-Key: a stored copy
