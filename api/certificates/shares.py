@@ -26,6 +26,7 @@ from api.certificates.verify import html_page
 from api.deps import DbSession, Runtime, Shared
 from api.guards import PUBLIC
 from api.i18n import catalogue, language
+from api.problems import problem_spec
 from ledger.certificates import sharing, verification
 from ledger.commands import NO_BIDI
 from ledger.errors import Conflict, InvalidInput, NotFound
@@ -89,12 +90,15 @@ def _out(share: sharing.Share) -> ShareOut:
     return ShareOut(share.id, share.purpose, share.expires_at)
 
 
+NOT_THE_HOLDER = {403: problem_spec("持证人核验未通过 / the name and ID number are not the holder's")}
+
+
 class ShareApiController(Controller):
     path = "/api/v1/verify/shares"
     tags = ["public"]
     opt = PUBLIC
 
-    @post("", summary="Make a share link (分享) after the holder check", status_code=201)
+    @post("", summary="Make a share link (分享) after the holder check", status_code=201, responses=NOT_THE_HOLDER)
     async def create(self, data: JSONBody[ShareIn], runtime: Shared, db_session: DbSession) -> NewShareOut:
         """A share link for a stated purpose, valid `days` (at most 90), after the holder check; 409 when the
         certificate has 3 active share links already. The token is in this answer only."""
@@ -104,13 +108,13 @@ class ShareApiController(Controller):
         s = made.share
         return NewShareOut(s.id, s.purpose, s.expires_at, made.token, share_url(runtime, made.token))
 
-    @post("/active", summary="The holder's active share links", status_code=200)
+    @post("/active", summary="The holder's active share links", status_code=200, responses=NOT_THE_HOLDER)
     async def active(self, data: JSONBody[HolderCheckIn], runtime: Shared, db_session: DbSession) -> SharesOut:
         """The certificate's active share links (neither revoked nor expired), after the holder check."""
         certificate_id = await holder_certificate(runtime, data)
         return SharesOut([_out(s) for s in await sharing.active_shares(db_session, certificate_id)])
 
-    @delete("/{share_id:int}", summary="Revoke a share link", status_code=204)
+    @delete("/{share_id:int}", summary="Revoke a share link", status_code=204, responses=NOT_THE_HOLDER)
     async def revoke(
         self, share_id: int, data: JSONBody[HolderCheckIn], runtime: Shared, db_session: DbSession
     ) -> None:

@@ -5,8 +5,9 @@ for every route, from what the route declares:
 
 - the problems (application/problem+json, the `Problem` of api/problems.py) it can answer with: 400 and 503 for
   every route (an unknown query parameter, a lost database); 401 and 403 where a key guard stands; 404 where the
-  path names something; 422 where a body or a parameter is validated; 409 and 413 for writes and bodies; 429 where a
-  rate limit stands; each with its Retry-After or WWW-Authenticate header;
+  path or a query names something (a course, a region, a plan, a log index); 422 where a body or a parameter is
+  validated; 409 and 413 for writes and bodies; 429 where a rate limit stands; each with its Retry-After or
+  WWW-Authenticate header;
 - the Bearer scheme on every guarded operation with the key kinds its guards take (OpenAPI 3.1 lets a non-OAuth
   scheme list roles: ours are key kinds), and an empty `security` on public ones;
 - the Idempotency-Key header where the route honours it (`opt=IDEMPOTENT`), a spreadsheet body where it reads one
@@ -133,8 +134,8 @@ def problem_statuses(path: str, method: str, handler: HTTPRouteHandler, operatio
     if rate_limited(handler):
         statuses.add(429)
     parameters = operation.get("parameters", [])
-    if any(p["in"] == "path" for p in parameters):
-        statuses.add(404)
+    if any(p["in"] in ("path", "query") for p in parameters):
+        statuses.add(404)  # a path or a query may name what is not there: a course, a region, a plan, an index
     if parameters or "requestBody" in operation or handler.opt.get("idempotent"):
         statuses.add(422)
     if "requestBody" in operation:
