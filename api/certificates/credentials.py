@@ -5,45 +5,65 @@ Bitstring Status List, public like the published keys."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Literal
 
 from litestar import Controller, Response, get
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, OwnInstitution, Runtime, Shared
 from api.guards import PUBLIC, institution_key
 from certificates import credentials as vc
+from certificates import sd_jwt
 from ledger import clock
 from ledger.certificates import credentials, sharing
 from ledger.certificates import status as certificate_status
 from ledger.errors import Conflict, NotFound
-from ledger.tenancy.signing_keys import active_key
+from ledger.tenancy.signing_keys import ActiveKey, active_key
 
+Format = Literal["vc", "sd-jwt"]
+FORMAT = Parameter(
+    description="`vc`: an Open Badges 3.0 VC-JWT (`application/vc+jwt`); `sd-jwt`: an SD-JWT VC "
+    "(`application/dc+sd-jwt`) whose name, level and number the holder may disclose one by one"
+)
 NOT_VALID = "证书不是有效状态，不提供可验证凭证。 The certificate is not valid; no verifiable credential is served."
 
 
-async def _signed(runtime: Runtime, session: AsyncSession, payload: dict) -> str:
+async def _key(runtime: Runtime, session: AsyncSession) -> ActiveKey:
     key = await active_key(session, runtime.vault, "certificate")
     await session.commit()  # the first use of the app creates (and logs) the key
+    return key
+
+
+async def _signed(runtime: Runtime, session: AsyncSession, payload: dict) -> str:
+    key = await _key(runtime, session)
     return vc.sign_credential(payload, key.private_key, key.kid, runtime.settings.public_base_url)
 
 
-async def signed_credential(runtime: Runtime, session: AsyncSession, source: credentials.CredentialSource) -> str:
-    """The certificate's OpenBadgeCredential, signed now with the current certificate key: the same bytes on every
-    download while the key stands."""
-    credential = vc.open_badge(
-        source.snapshot,
-        public_base=runtime.settings.public_base_url,
-        subject_id=vc.holder_id(source.holder_pseudonym),
-        status_index=source.status_index,
-    )
-    return await _signed(runtime, session, credential)
+async def signed_credential(
+    runtime: Runtime, session: AsyncSession, source: credentials.CredentialSource, output: Format = "vc"
+) -> Response[str]:
+    """The certificate as a file for a wallet, signed now with the current certificate key: an OpenBadgeCredential
+    (the same bytes on every download while the key stands) or an SD-JWT VC (fresh salts every time)."""
+    base = runtime.settings.public_base_url
+    s = source.snapshot
+    if output == "sd-jwt":
+        key = await _key(runtime, session)
+        token = sd_jwt.sd_jwt_vc(
+            s, public_base=base, status_index=source.status_index, key=key.private_key, kid=key.kid
+        )
+        return _file(token, sd_jwt.MEDIA_TYPE, f"certificate-{s.verification_code}.sd-jwt")
+    subject = vc.holder_id(source.holder_pseudonym)
+    credential = vc.open_badge(s, public_base=base, subject_id=subject, status_index=source.status_index)
+    token = await _signed(runtime, session, credential)
+    return _file(token, vc.MEDIA_TYPE, f"certificate-{s.verification_code}.jwt")
 
 
-def credential_file(token: str, code: str) -> Response[str]:
+def _file(token: str, media_type: str, filename: str) -> Response[str]:
     return Response(
         token,
-        media_type=vc.MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="certificate-{code}.jwt"', "Cache-Control": "no-store"},
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
@@ -54,15 +74,20 @@ class CertificateCredentialController(Controller):
 
     @get("/{number:str}/credential", media_type=vc.MEDIA_TYPE)
     async def credential(
-        self, number: str, db_session: DbSession, institution_id: OwnInstitution, runtime: Shared
+        self,
+        number: str,
+        db_session: DbSession,
+        institution_id: OwnInstitution,
+        runtime: Shared,
+        output: Annotated[Format, FORMAT] = "vc",
     ) -> Response[str]:
         """The certificate as an Open Badges 3.0 OpenBadgeCredential (W3C VC 2.0) secured as a VC-JWT
         (`application/vc+jwt`, EdDSA; the `kid` names a key of /.well-known/jwks.json). The holder is named, never
-        identified by the ID number. Only a valid certificate is served (409 otherwise)."""
+        identified by the ID number. `?output=sd-jwt`: the same as an SD-JWT VC. Only a valid certificate is served
+        (409 otherwise)."""
         certificate = await certificate_status.certificate_of(db_session, institution_id, number)
         certificate_status.require_printable(certificate, ("可验证凭证", "verifiable credential"))
-        token = await signed_credential(runtime, db_session, credentials.source_of(certificate, runtime.vault))
-        return credential_file(token, certificate.verification_code)
+        return await signed_credential(runtime, db_session, credentials.source_of(certificate, runtime.vault), output)
 
 
 async def _issuer(runtime: Runtime, code: str) -> credentials.Issuer:
@@ -118,7 +143,9 @@ class SharedCredentialController(Controller):
     include_in_schema = False
 
     @get("/s/{token:str}/credential", media_type=vc.MEDIA_TYPE)
-    async def credential(self, token: str, runtime: Shared, db_session: DbSession) -> Response[str]:
+    async def credential(
+        self, token: str, runtime: Shared, db_session: DbSession, output: Annotated[Format, FORMAT] = "vc"
+    ) -> Response[str]:
         """The shared certificate's OpenBadgeCredential, for the holder's wallet: what the institution gets, while
         the share link lives and the certificate is valid (404 for a dead link, 409 for a certificate not valid)."""
         found = await sharing.open_share(runtime.pool, token)
@@ -129,5 +156,4 @@ class SharedCredentialController(Controller):
             raise NotFound("没有这个有效的分享链接。 No such active share link.")
         if source.status != "valid":
             raise Conflict(NOT_VALID)
-        token_text = await signed_credential(runtime, db_session, source)
-        return credential_file(token_text, source.snapshot.verification_code)
+        return await signed_credential(runtime, db_session, source, output)
