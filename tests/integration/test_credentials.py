@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 from jwcrypto import jwk, jws
 from litestar.testing import AsyncTestClient
 
@@ -148,7 +147,6 @@ async def test_the_status_list_flips_on_revoke_suspend_and_reinstate(world: Worl
     assert refused.status_code == 409 and "不提供可验证凭证" in refused.json()["detail"]
 
 
-@pytest.mark.usefixtures("app_client")
 async def test_the_holder_downloads_the_credential_through_a_share_link(world: World, app_client) -> None:  # noqa: F811
     skill = await skill_of(world, 1)
     made = await share(app_client, skill)
@@ -167,3 +165,19 @@ async def test_the_holder_downloads_the_credential_through_a_share_link(world: W
     )  # fmt: skip
     assert gone.status_code == 204
     assert (await app_client.get(f"{path}/credential")).status_code == 404, "a revoked share serves nothing"
+
+
+async def test_a_share_of_a_certificate_no_longer_valid_offers_no_credential(world: World, app_client) -> None:  # noqa: F811
+    skill = await skill_of(world, 1)
+    made = await share(app_client, skill)
+    path = path_of(made.json())
+    body = {"reason_code": "under_review"}
+    suspended = await world.client.post(
+        f"/api/v1/certificates/{skill['number']}/suspend", json=body, headers=world.evaluator
+    )
+    assert suspended.status_code == 200
+    page = await app_client.get(path)
+    assert page.status_code == 200 and 'data-status="suspended"' in page.text
+    assert "/credential" not in page.text, "no download link while the certificate is not valid"
+    refused = await app_client.get(f"{path}/credential")
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("application/problem+json")
