@@ -15,6 +15,7 @@ from litestar.di import Provide
 from api.admission import Admission
 from api.body_guard import json_body_guard
 from api.certificates.controllers import AwardController, CertificateController, CourseCertificatesController
+from api.certificates.credentials import CertificateCredentialController, IssuerController, SharedCredentialController
 from api.certificates.holder import HolderCheckController
 from api.certificates.ledger_page import LedgerPageController
 from api.certificates.pdfs import pdf_signer
@@ -163,6 +164,7 @@ def create_app(settings: WebSettings) -> Litestar:
             LedgerController,
             CertificateLedgerController,
             CertificateController,
+            CertificateCredentialController,
             CourseCertificatesController,
             AwardController,
             JobController,
@@ -170,7 +172,12 @@ def create_app(settings: WebSettings) -> Litestar:
             school_router(settings),
             Router(
                 "/",
-                route_handlers=[VerifyPageController, LedgerPageController, SharePageController],
+                route_handlers=[
+                    VerifyPageController,
+                    LedgerPageController,
+                    SharePageController,
+                    SharedCredentialController,
+                ],
                 middleware=rate_limited(settings.page_rate_per_minute, "rate_limit_pages"),
             ),
             Router(
@@ -180,7 +187,7 @@ def create_app(settings: WebSettings) -> Litestar:
             ),
             Router(
                 "/",
-                route_handlers=[PublishedKeysController],
+                route_handlers=[PublishedKeysController, IssuerController],
                 middleware=rate_limited(settings.keys_rate_per_minute, "rate_limit_keys"),
             ),
             Router(

@@ -8,19 +8,16 @@ once after a status change (in any process that shares the store, docs/scaling.m
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import zlib
 from dataclasses import dataclass
 
 from litestar.stores.base import Store
 
+from certificates.jws import b64url, compact_jws, unverified_payload
 from ledger.tenancy.signing_keys import ActiveKey
 
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+_KEY = "token"
 
 
 def status_list_token(bits: bytes, key: ActiveKey, subject: str, ttl: int, now: int | None = None) -> str:
@@ -33,36 +30,34 @@ def status_list_token(bits: bytes, key: ActiveKey, subject: str, ttl: int, now: 
         "ttl": ttl,
         "status_list": {"bits": 1, "lst": b64url(zlib.compress(bits, 9))},
     }
-    signing_input = ".".join(b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload))
-    return f"{signing_input}.{b64url(key.private_key.sign(signing_input.encode()))}"
+    return compact_jws(header, payload, key.private_key)
 
 
 @dataclass
 class StatusListCache:
-    """The last signed list, kept in a Litestar store: in Redis (LEDGER_REDIS_URL) every process serves the one
-    list and a status change in any of them drops it for all; otherwise each process keeps its own."""
+    """The signed lists last served, kept in a Litestar store of their own: the token status list above and each
+    issuer's Bitstring Status List credential (api/certificates/credentials.py). In Redis (LEDGER_REDIS_URL) every
+    process serves the same lists and a status change in any of them drops them all for all; otherwise each
+    process keeps its own."""
 
     store: Store
     ttl: int
 
-    async def fresh(self) -> str | None:
-        token = await self.store.get(_KEY)
+    async def fresh(self, name: str = _KEY) -> str | None:
+        token = await self.store.get(name)
         return token.decode() if token is not None else None
 
-    async def keep(self, token: str) -> None:
-        await self.store.set(_KEY, token, expires_in=self.ttl)
+    async def keep(self, token: str, name: str = _KEY) -> None:
+        await self.store.set(name, token, expires_in=self.ttl)
 
     async def invalidate(self) -> None:
-        await self.store.delete(_KEY)
+        """Drop every list (the store holds nothing else), so the next request signs them anew."""
+        await self.store.delete_all()
 
     async def age_seconds(self) -> float | None:
-        """How long ago the list being served was signed (its `iat`), or None when none is kept."""
+        """How long ago the token status list being served was signed (its `iat`), or None when none is kept."""
         token = await self.fresh()
         if token is None:
             return None
-        payload = token.split(".")[1]
-        issued = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iat"]
+        issued = unverified_payload(token)["iat"]
         return max(0.0, time.time() - issued)
-
-
-_KEY = "token"

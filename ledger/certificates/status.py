@@ -41,16 +41,17 @@ async def certificate_of(session: AsyncSession, institution_id: int, number: str
 _STATUS_ZH = {"revoked": "已撤销", "suspended": "已暂停", "superseded": "已被补发替代"}
 
 
-def require_printable(certificate: Certificate) -> None:
+def require_printable(certificate: Certificate, file: tuple[str, str] = (" PDF", "PDF")) -> None:
     """A certificate that is not valid is not printed: a PDF carries no date and would outlive the status (the
-    verification page is where a status is read). Conflict names the status, its date and the successor's way."""
+    verification page is where a status is read). Nor is a new verifiable credential handed out. Conflict names
+    the status, its date and the successor's way; `file` is what is refused, in Chinese and in English."""
     if certificate.status == "valid":
         return
     since = certificate.status_effective_on.isoformat() if certificate.status_effective_on else ""
     advice = "请下载补发后的现行证书" if certificate.status == "superseded" else "状态以查验页为准"
     raise Conflict(
-        f"证书{_STATUS_ZH[certificate.status]}（{since}起），不提供 PDF；{advice}。"
-        f" The certificate is {certificate.status} since {since}; no PDF is served."
+        f"证书{_STATUS_ZH[certificate.status]}（{since}起），不提供{file[0]}；{advice}。"
+        f" The certificate is {certificate.status} since {since}; no {file[1]} is served."
     )
 
 

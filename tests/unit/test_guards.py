@@ -12,6 +12,7 @@ from ledger.settings import Settings
 # what SPEC §4 makes public: verification (page, API, holder check), published keys and status list, the ledger's
 # proofs, checkpoint and entries, operations, API docs, the front page, the sign-in forms of the dashboard and the
 # school portal, and the holder's share links (made and revoked after the holder check, opened by whoever holds one)
+# with the certificate's credential under them; each issuer's Profile and status list (beside the published keys)
 PUBLIC_PATHS = {
     "/", "/v", "/check", "/v/{code:str}/ledger", "/V/{code:str}/ledger",
     "/v/{code:str}", "/V/{code:str}", "/v/{code:str}/{token:str}", "/V/{code:str}/{token:str}",
@@ -23,7 +24,8 @@ PUBLIC_PATHS = {
     "/schema/assets/{file_path:path}",
     "/dashboard/login", "/dashboard/logout", "/school/login", "/school/logout",
     "/check/share", "/check/revoke", "/s/{token:str}", "/api/v1/verify/shares", "/api/v1/verify/shares/active",
-    "/api/v1/verify/shares/{share_id:int}",
+    "/api/v1/verify/shares/{share_id:int}", "/s/{token:str}/credential", "/api/v1/issuers/{code:str}",
+    "/api/v1/issuers/{code:str}/status-list",
 }  # fmt: skip
 
 
