@@ -11,12 +11,15 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import HTTPException
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from api.deps import Caller, DbSession, HomeRegion, Shared
 from api.guards import admin_key, bureau_key
 from api.idempotency import run_write
-from api.statistics.export import to_csv, to_xlsx
+from api.registration.sheets import LangParam, clerk_lang
+from api.statistics.columns import Lang
+from api.statistics.export import render
 from api.statistics.schemas import (
     BaselineIn,
     BaselineOut,
@@ -25,7 +28,6 @@ from api.statistics.schemas import (
     LegacyRowOut,
     PlanIn,
     PlanOut,
-    StatsOut,
 )
 from ledger import clock
 from ledger.certificates import legacy
@@ -40,12 +42,12 @@ from ledger.statistics.dimensions import (
     region_book,
     resolve_scope,
 )
-from ledger.statistics.report import Report, month_end_on_or_before, publishable_period, published
+from ledger.statistics.publication import month_end_on_or_before, publishable_period, published
+from ledger.statistics.report import Report
 from ledger.statistics.talent import talent_report
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
 
 Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 GroupBy = Annotated[
     list[str] | None,
@@ -59,7 +61,22 @@ AgeBands = Annotated[str | None, Parameter(description="lower bounds of the age 
 From = Annotated[dt.date | None, QueryParameter(name="from", description="first day of the period (default 1 Jan)")]
 To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
 Output = Annotated[Format, QueryParameter(name="format")]
-PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (≥ LEDGER_PUBLISH_K)")]
+RefusedK = Annotated[
+    str | None,
+    Parameter(max_length=100, description="refused (400): the publication threshold is the bureau's setting "
+              "LEDGER_PUBLISH_K, never the request's, so that tables cannot be differenced by varying it"),
+]  # fmt: skip
+K_REFUSED = (
+    "发布阈值 k 由局方设置（LEDGER_PUBLISH_K），请求不能指定；去掉 k 参数即可。"
+    " / k is set by the bureau (LEDGER_PUBLISH_K), not per request: leave the k parameter out."
+)
+
+
+def refuse_k(k: str | None) -> None:
+    """A request naming k is refused loudly: with k per request, a cell of v persons shows at k = v and hides at
+    k = v + 1, so any cell could be recovered (docs/statistics.md, "Publication")."""
+    if k is not None:
+        raise HTTPException(status_code=400, detail=K_REFUSED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +91,12 @@ class PeriodQuery:
     group_by: list[str] | None
     age_bands: str | None
     publish: bool
-    k: int | None
     output: str
+    lang: Lang
 
 
 def period_query(
+    request: Request,
     start: From = None,
     end: To = None,
     region: Region = None,
@@ -87,10 +105,13 @@ def period_query(
     group_by: GroupBy = None,
     age_bands: AgeBands = None,
     publish: bool = False,
-    k: PublishK = None,
+    k: RefusedK = None,
     output: Output = "json",
+    lang: LangParam = None,
 ) -> PeriodQuery:
-    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, k, output)
+    refuse_k(k)
+    chosen = clerk_lang(request, lang)
+    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, output, chosen)
 
 
 Period = NamedDependency[PeriodQuery]
@@ -105,27 +126,6 @@ def _bands(raw: str | None) -> tuple[int, ...]:
         raise InvalidInput(
             "bad age bands", errors=[FieldError("age_bands", "invalid", "comma-separated ages, e.g. 16,25,35")]
         ) from exc
-
-
-def _threshold(floor: int, asked: int | None) -> int:
-    """The caller may ask for a larger k than the configured one (LEDGER_PUBLISH_K), never a smaller one."""
-    return max(floor, asked or floor)
-
-
-def render(report: Report, output: str) -> Response:
-    if output == "csv":
-        return Response(
-            content=to_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{report.figure}.csv"'},
-        )
-    if output == "xlsx":
-        return Response(
-            content=to_xlsx(report),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{report.figure}.xlsx"'},
-        )
-    return Response(content=msgspec.json.encode(StatsOut.of(report)), media_type="application/json")
 
 
 class StatsController(Controller):
@@ -157,7 +157,7 @@ class StatsController(Controller):
         build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
         db_session: DbSession,
         home: str,
-        floor_k: int,
+        publish_k: int,
         query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
@@ -172,12 +172,13 @@ class StatsController(Controller):
             start, end = publishable_period(start, end)
         report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
         if query.publish:
-            report = published(report, _threshold(floor_k, query.k), counts=counts, rates=rates)
-        return render(report, query.output)
+            report = published(report, publish_k, counts=counts, rates=rates)
+        return render(report, query.output, query.lang)
 
     @get("/talent")
     async def talent(
         self,
+        request: Request,
         db_session: DbSession,
         home_region: HomeRegion,
         runtime: Shared,
@@ -190,10 +191,12 @@ class StatsController(Controller):
         age_bands: AgeBands = None,
         first_year: Annotated[int | None, Parameter(ge=1950, le=2100)] = None,
         publish: bool = False,
-        k: PublishK = None,
+        k: RefusedK = None,
         output: Output = "json",
+        lang: LangParam = None,
     ) -> Response:
         """技能人才 and 高技能人才 on `as_of` (default today): distinct persons by highest valid level."""
+        refuse_k(k)
         book, scope = await self._scoped(
             db_session, home_region, region=region, jurisdiction=jurisdiction, basis=basis,
             include_baseline=include_baseline, age_bands=age_bands,
@@ -206,10 +209,10 @@ class StatsController(Controller):
         )
         if publish:
             report = published(
-                report, _threshold(runtime.settings.publish_k, k), counts=("talent", "high_skill"),
+                report, runtime.settings.publish_k, counts=("talent", "high_skill"),
                 rates={"high_skill_share": ("high_skill", "talent")},
             )  # fmt: skip
-        return render(report, output)
+        return render(report, output, clerk_lang(request, lang))
 
     @get("/training")
     async def training(
@@ -287,6 +290,7 @@ class StatsController(Controller):
     @get("/plan-progress")
     async def plan_progress(
         self,
+        request: Request,
         db_session: DbSession,
         home_region: HomeRegion,
         runtime: Shared,
@@ -295,10 +299,12 @@ class StatsController(Controller):
         plan: Annotated[str | None, Parameter(description="one plan code (default: every plan in scope)")] = None,
         include_baseline: bool = True,
         publish: bool = False,
-        k: PublishK = None,
+        k: RefusedK = None,
         output: Output = "json",
+        lang: LangParam = None,
     ) -> Response:
         """Each plan's actual figure against its target (e.g. 2021–2025 training 750万人次)."""
+        refuse_k(k)
         book, scope = await self._scoped(
             db_session, home_region, region=region, jurisdiction="all", basis="institution",
             include_baseline=include_baseline, age_bands=None,
@@ -309,10 +315,9 @@ class StatsController(Controller):
         report = await plans.plan_progress(db_session, book, home_region, scope, day, plan)
         if publish:
             report = published(
-                report, _threshold(runtime.settings.publish_k, k), counts=("actual",),
-                rates={"progress": ("actual", "target")},
-            )  # fmt: skip
-        return render(report, output)
+                report, runtime.settings.publish_k, counts=("actual",), rates={"progress": ("actual", "target")}
+            )
+        return render(report, output, clerk_lang(request, lang))
 
 
 class PlanController(Controller):

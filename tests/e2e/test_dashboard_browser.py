@@ -117,9 +117,9 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
         with page.expect_download() as download_info:
             page.click('#panel-by-place a[data-export$="-csv"]')
         download = download_info.value
-        assert download.suggested_filename == "talent.csv"
         exported = Path(download.path()).read_text(encoding="utf-8-sig")
         as_of = page.locator("input[name=as_of]").input_value()
+        assert download.suggested_filename == f"技能人才按区县_喀什地区_{as_of}.csv"  # filename*, in UTF-8
         direct = httpx.get(
             f"{server.base}/api/v1/stats/talent",
             params={"as_of": as_of, "region": "653100", "group_by": "region", "format": "csv"},
@@ -130,7 +130,7 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
             return [row for row in csv.reader(io.StringIO(text)) if not row or "生成时间" not in row[0]]
 
         assert table(exported) == table(direct)
-        assert exported.startswith("region_code,region_name,talent,high_skill")
+        assert exported.startswith("地区代码,地区,技能人才（人）,高技能人才（人）")
 
         assert all(url.startswith(server.base) for url in requested), "nothing is fetched from outside the app"
         page.click("header.top button[type=submit]")
