@@ -15,8 +15,8 @@ from api.deps import Caller, DbSession, HomeRegion
 from api.guards import bureau_key
 from api.idempotency import run_write
 from api.registration.sheets import LangParam, clerk_lang
-from api.statistics.controllers import Jurisdiction, Output, Region
 from api.statistics.export import render
+from api.statistics.params import Jurisdiction, Output, Region
 from api.statistics.schemas import (
     ExplanationOut,
     PublishedFigureOut,
@@ -28,8 +28,6 @@ from api.statistics.schemas import (
 from ledger.statistics import reconciliation
 from ledger.statistics.dimensions import RegionBook, region_book
 from ledger.statistics.reconciliation import FIGURES, Reconciliation, reconcile, reconciliation_report
-
-TEMPLATE = "dashboard/reconciliation.html"  # the dashboard's section, included by dashboard/page.html
 
 
 def reconciliation_out(found: Reconciliation) -> ReconciliationOut:

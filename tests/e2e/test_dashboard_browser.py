@@ -106,6 +106,10 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
         south4 = page.locator('svg[data-chart="by-place"] g.bar[data-key="653100"] rect')
         assert south4.get_attribute("fill") == "#e8772e", "喀什 is drawn in the 南疆四地州 colour"
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        survey = page.locator("#panel-reconciliation")  # the demo records the survey's 2025 figures
+        assert survey.locator('tr[data-figure="talent"] td.published').get_attribute("data-value") == "3200000"
+        assert "新疆日报 2026-01-31" in survey.inner_text() and "历史存量未载入" in survey.inner_text()
+        survey.screenshot(path=str(ARTIFACTS / "dashboard-reconciliation.png"))
 
         page.select_option("select[name=region]", "653100")
         page.click("form.filters button[type=submit]")
