@@ -41,6 +41,7 @@ from api.school.router import school_router
 from api.settings import WebSettings
 from api.statistics.controllers import BaselineController, PlanController, StatsController
 from api.statistics.dashboard import dashboard_router
+from api.statistics.reconciliation import PublishedFigureController, ReconciliationController
 from api.strict_query import strict_query
 from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
@@ -151,6 +152,8 @@ def create_app(settings: WebSettings) -> Litestar:
             OpsController,
             MetricsController,
             StatsController,
+            ReconciliationController,
+            PublishedFigureController,
             PlanController,
             BaselineController,
             InstitutionController,

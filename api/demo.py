@@ -23,6 +23,8 @@ from ledger.people.identity import check_char
 from ledger.people.pii import PiiVault
 from ledger.registration.courses import create_course
 from ledger.registration.service import register_completions
+from ledger.statistics.dimensions import region_book
+from ledger.statistics.reconciliation import PublishedIn, record_published
 from ledger.tenancy.service import issue_key, register_institution
 from ledger.tenancy.tables import Institution
 
@@ -48,6 +50,14 @@ SCHOOL = InstitutionIn(
     kind="training",
     region_code="653100",
     jurisdiction="zizhiqu",
+)
+# the survey's figures for the end of 2025, as published (SPEC §6a), so the dashboard shows the reconciliation
+PUBLISHED_2025 = PublishedIn(
+    region_code="650000",
+    as_of=dt.date(2025, 12, 31),
+    figures={"talent": 3_200_000, "high_skill": 660_000},
+    source="新疆日报 2026-01-31（人才资源统计调查）",
+    published_on=dt.date(2026, 1, 31),
 )
 NAMES = [
     "买买提·艾力",
@@ -136,6 +146,7 @@ async def seed_demo(session: AsyncSession, settings: WebSettings) -> list[str]:
         sign = await qr_signer(session, vault, settings.public_base_url)
         await register_completions(session, vault, evaluator.id, items_eval, sign, settings.public_base_url)
         await register_completions(session, vault, school.id, items_school, sign, settings.public_base_url)
+        await record_published(session, await region_book(session), "650000", PUBLISHED_2025)
     else:
         school = (await session.execute(select(Institution).where(Institution.code == SCHOOL.code))).scalar_one()
     admin = await issue_key(session, "admin", label="demo")

@@ -50,7 +50,7 @@ class WebSettings:
     trusted_proxies: str | None = env("LEDGER_TRUSTED_PROXIES", None)  # addresses or networks, comma-separated
     import_slots: int = env("LEDGER_IMPORT_SLOTS", 4, at_least=1)  # imports running at once in one process
     import_slots_per_institution: int = env("LEDGER_IMPORT_SLOTS_PER_INSTITUTION", 2, at_least=1)
-    publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; callers may only raise it
+    publish_k: int = env("LEDGER_PUBLISH_K", PUBLISH_K, at_least=2)  # publication threshold; never per request
     async_import_bytes: int = env("LEDGER_ASYNC_IMPORT_BYTES", 2 * 1024 * 1024, at_least=1)  # larger imports: a job
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload
     course_pdf_job_certificates: int = env("LEDGER_COURSE_PDF_JOB_CERTIFICATES", 300, at_least=1)  # more: a job

@@ -16,6 +16,7 @@ def all_record_types() -> Registry:
     import ledger.registration.courses
     import ledger.registration.service
     import ledger.statistics.plans
+    import ledger.statistics.reconciliation
     import ledger.tenancy.service
     import ledger.tenancy.signing_keys  # noqa: F401  (imported so that their record types register)
 

@@ -6,18 +6,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter
 
 from api.deps import Caller, DbSession, HomeRegion, Shared
 from api.guards import admin_key, bureau_key
 from api.idempotency import run_write
 from api.openapi.hints import IDEMPOTENT
-from api.statistics.export import to_csv, to_xlsx
+from api.registration.sheets import LangParam, clerk_lang
+from api.statistics.columns import Lang
+from api.statistics.export import render
+from api.statistics.params import (
+    AgeBands,
+    Basis,
+    From,
+    GroupBy,
+    Jurisdiction,
+    Output,
+    RefusedK,
+    Region,
+    To,
+    refuse_k,
+)
 from api.statistics.schemas import (
     BaselineIn,
     BaselineOut,
@@ -26,7 +40,6 @@ from api.statistics.schemas import (
     LegacyRowOut,
     PlanIn,
     PlanOut,
-    StatsOut,
 )
 from ledger import clock
 from ledger.certificates import legacy
@@ -41,26 +54,10 @@ from ledger.statistics.dimensions import (
     region_book,
     resolve_scope,
 )
-from ledger.statistics.report import Report, month_end_on_or_before, publishable_period, published
+from ledger.statistics.publication import month_end_on_or_before, publishable_period, published
+from ledger.statistics.report import Report
 from ledger.statistics.talent import talent_report
 from ledger.statistics.volume import certificates_report, dual_report, new_high_skill_report, training_report
-
-Format = Literal["json", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-GroupBy = Annotated[
-    list[str] | None,
-    Parameter(description="any of region, prefecture, south4, level, occupation_group, occupation, gender, "
-              "age_band, year, mode (comma-separated or repeated)"),
-]  # fmt: skip
-Region = Annotated[str | None, Parameter(description="a region within the key's scope (default: the key's region)")]
-Jurisdiction = Annotated[Literal["all", "zizhiqu", "bingtuan"], Parameter(description="自治区, 兵团 or all (全疆)")]
-Basis = Annotated[Literal["institution", "domicile"], Parameter(description="region of the institution or domicile")]
-AgeBands = Annotated[str | None, Parameter(description="lower bounds of the age bands, e.g. 16,25,35,45,55")]
-From = Annotated[dt.date | None, QueryParameter(name="from", description="first day of the period (default 1 Jan)")]
-To = Annotated[dt.date | None, QueryParameter(name="to", description="last day of the period (default today)")]
-Output = Annotated[Format, QueryParameter(name="format")]
-PublishK = Annotated[int | None, Parameter(ge=2, le=1000, description="publication threshold (≥ LEDGER_PUBLISH_K)")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +72,12 @@ class PeriodQuery:
     group_by: list[str] | None
     age_bands: str | None
     publish: bool
-    k: int | None
     output: str
+    lang: Lang
 
 
 def period_query(
+    request: Request,
     start: From = None,
     end: To = None,
     region: Region = None,
@@ -88,10 +86,13 @@ def period_query(
     group_by: GroupBy = None,
     age_bands: AgeBands = None,
     publish: bool = False,
-    k: PublishK = None,
+    k: RefusedK = None,
     output: Output = "json",
+    lang: LangParam = None,
 ) -> PeriodQuery:
-    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, k, output)
+    refuse_k(k)
+    chosen = clerk_lang(request, lang)
+    return PeriodQuery(start, end, region, jurisdiction, basis, group_by, age_bands, publish, output, chosen)
 
 
 Period = NamedDependency[PeriodQuery]
@@ -106,27 +107,6 @@ def _bands(raw: str | None) -> tuple[int, ...]:
         raise InvalidInput(
             "bad age bands", errors=[FieldError("age_bands", "invalid", "comma-separated ages, e.g. 16,25,35")]
         ) from exc
-
-
-def _threshold(floor: int, asked: int | None) -> int:
-    """The caller may ask for a larger k than the configured one (LEDGER_PUBLISH_K), never a smaller one."""
-    return max(floor, asked or floor)
-
-
-def render(report: Report, output: str) -> Response:
-    if output == "csv":
-        return Response(
-            content=to_csv(report),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{report.figure}.csv"'},
-        )
-    if output == "xlsx":
-        return Response(
-            content=to_xlsx(report),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{report.figure}.xlsx"'},
-        )
-    return Response(content=msgspec.json.encode(StatsOut.of(report)), media_type="application/json")
 
 
 class StatsController(Controller):
@@ -158,7 +138,7 @@ class StatsController(Controller):
         build: Callable[[RegionBook, Scope, dt.date, dt.date, tuple[str, ...]], Awaitable[Report]],
         db_session: DbSession,
         home: str,
-        floor_k: int,
+        publish_k: int,
         query: PeriodQuery,
         counts: tuple[str, ...],
         rates: dict[str, tuple[str, str]] | None = None,
@@ -173,12 +153,13 @@ class StatsController(Controller):
             start, end = publishable_period(start, end)
         report = await build(book, scope, start, end, parse_group_by(query.group_by or ()))
         if query.publish:
-            report = published(report, _threshold(floor_k, query.k), counts=counts, rates=rates)
-        return render(report, query.output)
+            report = published(report, publish_k, counts=counts, rates=rates)
+        return render(report, query.output, query.lang)
 
     @get("/talent", summary="Skilled and high-skill talent stock (技能人才总量) at a date")
     async def talent(
         self,
+        request: Request,
         db_session: DbSession,
         home_region: HomeRegion,
         runtime: Shared,
@@ -191,10 +172,12 @@ class StatsController(Controller):
         age_bands: AgeBands = None,
         first_year: Annotated[int | None, Parameter(ge=1950, le=2100)] = None,
         publish: bool = False,
-        k: PublishK = None,
+        k: RefusedK = None,
         output: Output = "json",
+        lang: LangParam = None,
     ) -> Response:
         """技能人才 and 高技能人才 on `as_of` (default today): distinct persons by highest valid level."""
+        refuse_k(k)
         book, scope = await self._scoped(
             db_session, home_region, region=region, jurisdiction=jurisdiction, basis=basis,
             include_baseline=include_baseline, age_bands=age_bands,
@@ -207,10 +190,10 @@ class StatsController(Controller):
         )
         if publish:
             report = published(
-                report, _threshold(runtime.settings.publish_k, k), counts=("talent", "high_skill"),
+                report, runtime.settings.publish_k, counts=("talent", "high_skill"),
                 rates={"high_skill_share": ("high_skill", "talent")},
             )  # fmt: skip
-        return render(report, output)
+        return render(report, output, clerk_lang(request, lang))
 
     @get("/training", summary="Training volume (职业技能培训人次) in a period")
     async def training(
@@ -288,6 +271,7 @@ class StatsController(Controller):
     @get("/plan-progress", summary="Progress against a plan target (计划完成进度)")
     async def plan_progress(
         self,
+        request: Request,
         db_session: DbSession,
         home_region: HomeRegion,
         runtime: Shared,
@@ -296,10 +280,12 @@ class StatsController(Controller):
         plan: Annotated[str | None, Parameter(description="one plan code (default: every plan in scope)")] = None,
         include_baseline: bool = True,
         publish: bool = False,
-        k: PublishK = None,
+        k: RefusedK = None,
         output: Output = "json",
+        lang: LangParam = None,
     ) -> Response:
         """Each plan's actual figure against its target (e.g. 2021–2025 training 750万人次)."""
+        refuse_k(k)
         book, scope = await self._scoped(
             db_session, home_region, region=region, jurisdiction="all", basis="institution",
             include_baseline=include_baseline, age_bands=None,
@@ -310,10 +296,9 @@ class StatsController(Controller):
         report = await plans.plan_progress(db_session, book, home_region, scope, day, plan)
         if publish:
             report = published(
-                report, _threshold(runtime.settings.publish_k, k), counts=("actual",),
-                rates={"progress": ("actual", "target")},
-            )  # fmt: skip
-        return render(report, output)
+                report, runtime.settings.publish_k, counts=("actual",), rates={"progress": ("actual", "target")}
+            )
+        return render(report, output, clerk_lang(request, lang))
 
 
 class PlanController(Controller):

@@ -17,6 +17,7 @@ from api.settings import WebSettings
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
 from api.statistics.pages import LOGIN, PAGE, PROBLEM, dashboard_context, login_context, problem_context
+from api.statistics.reconciliation import dashboard_section
 from ledger import clock
 from ledger.errors import InvalidInput, NotFound
 from ledger.statistics.dimensions import RegionBook, region_book
@@ -87,7 +88,9 @@ class DashboardController(Controller):
             choices = region_choices(book, home_region, home_region)
             return html(PROBLEM, problem_context(query, choices, home_region, who, message), status)
         choices = region_choices(book, home_region, dash.region_code)
-        return html(PAGE, dashboard_context(dash, choices=choices, who=who, generated_at=clock.now()))
+        context = dashboard_context(dash, choices=choices, who=who, generated_at=clock.now())
+        context |= await dashboard_section(db_session, book, home_region, region, query.as_of, jurisdiction)
+        return html(PAGE, context)
 
     @get("/export/{name:str}", guards=[signed_in_bureau])
     async def export(

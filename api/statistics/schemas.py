@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ledger.commands import NO_BIDI, ROWS, Title
-from ledger.statistics.report import Report
+from ledger.statistics.report import Report, unsummed
 
 Metric = Literal["training_person_times", "training_persons", "talent", "high_skill", "certificates"]
 
@@ -111,6 +111,8 @@ class StatsOut(msgspec.Struct):
     columns: list[str]
     rows: list[dict[str, Any]]
     total: dict[str, Any]
+    # the count columns whose total is not the sum of the rows (distinct persons, tags, dates, rounding)
+    total_not_sum_of_rows: list[str]
 
     @classmethod
     def of(cls, report: Report) -> StatsOut:
@@ -134,4 +136,69 @@ class StatsOut(msgspec.Struct):
             columns=report.columns,
             rows=report.rows,
             total=report.total,
+            total_not_sum_of_rows=unsummed(report),
         )
+
+
+class PublishedFiguresIn(Strict):
+    """Figures the survey published for one region and date, from one source (e.g. 新疆日报 2026-01-31)."""
+
+    region_code: Annotated[str, msgspec.Meta(pattern=r"^[1-9][0-9]{5}$")]
+    as_of: Annotated[dt.date, msgspec.Meta(description="the date the figures are as of (the survey: 31 December)")]
+    figures: Annotated[
+        dict[Literal["talent", "high_skill"], Annotated[int, msgspec.Meta(ge=0, le=10**10)]],
+        msgspec.Meta(min_length=1, description="技能人才 and / or 高技能人才, in persons"),
+    ]
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NO_BIDI)]
+    published_on: dt.date | None = None
+    jurisdiction: Literal["all", "zizhiqu", "bingtuan"] = "all"
+
+
+class PublishedFigureOut(msgspec.Struct):
+    id: int  # its subject id in the ledger: GET /api/v1/ledger/subjects/published_figure/{id}
+    region_code: str
+    jurisdiction: str
+    figure: str
+    as_of: dt.date
+    value: int
+    source: str
+    published_on: dt.date | None
+
+
+class PublishedFiguresOut(msgspec.Struct):
+    figures: list[PublishedFigureOut]
+
+
+class ExplanationOut(msgspec.Struct):
+    code: str
+    title: str
+    title_en: str
+    text: str
+    text_en: str
+    effect: str
+
+
+class ReconciliationLineOut(msgspec.Struct):
+    figure: str
+    name: str
+    published: int | None
+    source: str | None
+    published_on: dt.date | None
+    ledger_with_baseline: int
+    ledger_without_baseline: int
+    gap: int | None
+    gap_share: float | None
+    gap_without_baseline: int | None
+
+
+class ReconciliationOut(msgspec.Struct):
+    """The survey's published figures beside the ledger's count on the same date; the ledger is never adjusted."""
+
+    region_code: str
+    region_name: str
+    jurisdiction: str
+    as_of: dt.date
+    lines: list[ReconciliationLineOut]
+    explanations: list[ExplanationOut]
+    rules: list[str]
+    generated_at: dt.datetime

@@ -100,6 +100,12 @@ CONSTRAINTS: dict[str, ConstraintRule] = {
         "该地区的基线正由另一请求载入，请重试。",
         "another request loaded the baseline of this region at the same time; send the request again",
     ),
+    "uq_published_figures_region_code_jurisdiction_figure_as_of": _rule(
+        "figures",
+        "recorded_concurrently",
+        "该地区该日的公布数正由另一请求登记，请重试。",
+        "another request recorded this region's figure for this date at the same time; send the request again",
+    ),
     "pk_evaluator_filings": _rule(
         "evaluator.occupations", "duplicate", "同一职业和等级重复备案。", "an occupation and level is filed twice"
     ),
@@ -136,6 +142,9 @@ CONSTRAINTS: dict[str, ConstraintRule] = {
         "not a known region code (GB/T 2260)",
     ),
     "fk_baseline_stock_region_code_regions": _rule(
+        "region_code", "unknown_region", "行政区划代码不存在（GB/T 2260）。", "not a known region code (GB/T 2260)"
+    ),
+    "fk_published_figures_region_code_regions": _rule(
         "region_code", "unknown_region", "行政区划代码不存在（GB/T 2260）。", "not a known region code (GB/T 2260)"
     ),
     "fk_plan_targets_region_code_regions": _rule(
@@ -307,6 +316,19 @@ CONSTRAINTS: dict[str, ConstraintRule] = {
         "level", "invalid_level", "等级为1至5（0为未记录）。", "levels are 1 to 5 (0 = not recorded)"
     ),
     "ck_baseline_stock_persons": _rule("persons", "negative", "人数不得为负数。", "a count is never negative"),
+    "ck_published_figures_figure": _rule(
+        "figures", "invalid", "公布数为技能人才或高技能人才。", "talent or high_skill"
+    ),
+    "ck_published_figures_jurisdiction": _rule(
+        "jurisdiction", "invalid", "管辖为全疆、自治区或兵团。", "all, zizhiqu or bingtuan"
+    ),
+    "ck_published_figures_value": _rule("figures", "out_of_range", "公布数超出范围。", "the figure is out of range"),
+    "ck_published_figures_source": _rule(
+        "source", "required", "请注明来源（至多500字）。", "name the source (up to 500 characters)"
+    ),
+    "ck_published_figures_dates": _rule(
+        "published_on", "before_as_of", "公布日期早于统计日。", "published before the date it is as of"
+    ),
     "ck_plan_targets_code_format": _rule(
         "code", "invalid", "计划代码为1至64位字母、数字、_、.或-。", "1-64 of A-Z a-z 0-9 _ . -"
     ),

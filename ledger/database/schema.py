@@ -6,6 +6,7 @@ import ledger.log.tables
 import ledger.people.tables
 import ledger.reference.tables
 import ledger.registration.tables
+import ledger.statistics.reconciliation
 import ledger.statistics.tables
 import ledger.tenancy.tables  # noqa: F401  (modules imported for their tables)
 from ledger.database.base import Base

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ledger import clock
 
-PUBLISH_K = 5
+PUBLISH_K = 5  # the publication threshold unless LEDGER_PUBLISH_K says otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,62 +39,16 @@ def rate(numerator: object, denominator: object) -> float | None:
     return round(numerator / denominator, 4)
 
 
-# ---- publication mode -----------------------------------------------------------------------------------------
-
-
-def month_end_on_or_before(day: dt.date) -> dt.date:
-    """The last day of `day`'s month if `day` is that day, else the last day of the month before."""
-    following = day + dt.timedelta(days=1)
-    if following.month != day.month:
-        return day
-    return day.replace(day=1) - dt.timedelta(days=1)
-
-
-def publishable_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """Whole months only: `start` moves to the first of its month, `end` back to a month end."""
-    return start.replace(day=1), max(month_end_on_or_before(end), start.replace(day=1) - dt.timedelta(days=1))
-
-
-def publish_count(value: object, k: int) -> int | None:
-    """0 stays 0; 1…k-1 is suppressed (None); anything else is rounded to the nearest multiple of k."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    if value == 0:
-        return 0
-    if value < k:
-        return None
-    return ((value + k // 2) // k) * k
-
-
-def published(
-    report: Report, k: int = PUBLISH_K, *, counts: Sequence[str], rates: dict[str, tuple[str, str]] | None = None
-) -> Report:
-    """The report safe to publish: small cells suppressed, every count rounded to base k (so that the difference
-    of any two published figures is a multiple of k and never reveals fewer than k persons exactly), and rates
-    recomputed from the rounded counts. Dates are whole months (see `publishable_period`)."""
-    rates = rates or {}
-
-    def treat(row: dict[str, object]) -> dict[str, object]:
-        out = dict(row)
-        for name in counts:
-            if name in out:
-                out[name] = publish_count(out[name], k)
-        for name, (num, den) in rates.items():
-            if name in out:
-                out[name] = rate(out.get(num), out.get(den))
-        return out
-
-    rules = [
-        *report.rules,
-        f"发布模式：1至{k - 1}人（次）的格不显示，其余数字按{k}的倍数舍入，比率由舍入后的数字计算，时间取整月。"
-        f" / Publication: cells of 1-{k - 1} are suppressed, other counts rounded to a multiple of {k}, rates from "
-        "the rounded counts, whole months only.",
-    ]
-    return replace(
-        report,
-        rows=[treat(r) for r in report.rows],
-        total=treat(report.total),
-        rules=rules,
-        published=True,
-        k=k,
-    )
+def unsummed(report: Report) -> list[str]:
+    """The count columns whose total is not the sum of the rows: distinct persons (one person in several rows is
+    counted once in the total), records under several tags, stocks of different dates, or counts rounded one by
+    one in publication mode."""
+    found = []
+    for column in report.units:
+        total = report.total.get(column)
+        values = [row.get(column) for row in report.rows]
+        if not isinstance(total, int) or isinstance(total, bool) or column.endswith(("share", "rate", "progress")):
+            continue
+        if any(not isinstance(v, int) for v in values) or sum(v for v in values if isinstance(v, int)) != total:
+            found.append(column)
+    return found

@@ -106,6 +106,10 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
         south4 = page.locator('svg[data-chart="by-place"] g.bar[data-key="653100"] rect')
         assert south4.get_attribute("fill") == "#e8772e", "喀什 is drawn in the 南疆四地州 colour"
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        survey = page.locator("#panel-reconciliation")  # the demo records the survey's 2025 figures
+        assert survey.locator('tr[data-figure="talent"] td.published').get_attribute("data-value") == "3200000"
+        assert "新疆日报 2026-01-31" in survey.inner_text() and "历史存量未载入" in survey.inner_text()
+        survey.screenshot(path=str(ARTIFACTS / "dashboard-reconciliation.png"))
 
         page.select_option("select[name=region]", "653100")
         page.click("form.filters button[type=submit]")
@@ -117,9 +121,9 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
         with page.expect_download() as download_info:
             page.click('#panel-by-place a[data-export$="-csv"]')
         download = download_info.value
-        assert download.suggested_filename == "talent.csv"
         exported = Path(download.path()).read_text(encoding="utf-8-sig")
         as_of = page.locator("input[name=as_of]").input_value()
+        assert download.suggested_filename == f"技能人才按区县_喀什地区_{as_of}.csv"  # filename*, in UTF-8
         direct = httpx.get(
             f"{server.base}/api/v1/stats/talent",
             params={"as_of": as_of, "region": "653100", "group_by": "region", "format": "csv"},
@@ -130,7 +134,7 @@ def test_the_dashboard_in_a_browser(figures: Server, browser) -> None:
             return [row for row in csv.reader(io.StringIO(text)) if not row or "生成时间" not in row[0]]
 
         assert table(exported) == table(direct)
-        assert exported.startswith("region_code,region_name,talent,high_skill")
+        assert exported.startswith("地区代码,地区,技能人才（人）,高技能人才（人）")
 
         assert all(url.startswith(server.base) for url in requested), "nothing is fetched from outside the app"
         page.click("header.top button[type=submit]")

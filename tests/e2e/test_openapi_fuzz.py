@@ -15,7 +15,7 @@ def key_for(path: str, server: Server) -> str:
     if path.startswith(("/api/v1/institutions", "/api/v1/bureau-keys", "/api/v1/ledger/checkpoints",
                         "/api/v1/baseline")):  # fmt: skip
         return server.keys["admin"]
-    if path.startswith(("/api/v1/stats", "/api/v1/plans")):
+    if path.startswith(("/api/v1/stats", "/api/v1/plans", "/api/v1/published-figures")):
         return server.keys["bureau 650000"]
     return server.keys["institution XJ-EVAL-01"]
 

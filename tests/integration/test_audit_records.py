@@ -32,13 +32,14 @@ TAMPERS: dict[str, tuple[str, str, str, str]] = {
     "plan": ("plan_targets", "code", "target", "target * 2"),
     "baseline_stock": ("baseline_stock", "region_code || '/' || jurisdiction", "persons", "persons + 1"),
     "certificate_share": ("certificate_shares", "id", "purpose", "purpose || '（改）'"),
+    "published_figure": ("published_figures", "id", "value", "value + 1"),
 }
 
 
 async def _every_kind_of_record(world: World) -> None:
     """One of each record type: institutions, keys, a course, completions with dual awards and certificates (one
-    revoked, one shared by its holder), a signing key, a plan, an aggregate baseline and a legacy certificate; a key
-    rotated and then revoked."""
+    revoked, one shared by its holder), a signing key, a plan, an aggregate baseline, a published survey figure and a
+    legacy certificate; a key rotated and then revoked."""
     items = [completion(1), completion(2)]
     response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
     assert response.status_code == 201, response.text
@@ -61,6 +62,11 @@ async def _every_kind_of_record(world: World) -> None:
     baseline = {"as_of": "2020-12-31", "source": "2020年统计年报",
                 "rows": [{"region_code": "650100", "level": 3, "persons": 100}]}  # fmt: skip
     assert (await world.client.put("/api/v1/baseline", json=baseline, headers=world.admin)).status_code == 200
+    published = {"region_code": "650000", "as_of": "2025-12-31", "figures": {"talent": 3_200_000},
+                 "source": "新疆日报 2026-01-31"}  # fmt: skip
+    assert (
+        await world.client.put("/api/v1/published-figures", json=published, headers=world.bureau)
+    ).status_code == 200
     legacy = {"id_number": id_number(9), "name": "阿依古丽", "number": "1665000000000009", "level": 3,
               "occupation_code": "6-18-01-01", "issued_on": "2016-06-30", "issuer_region": "653100"}  # fmt: skip
     imported = await world.client.post(

@@ -163,7 +163,9 @@ async def test_exports_are_the_api_reports(world: World) -> None:
     params = {"as_of": "2025-06-30", "group_by": "prefecture"}
     export = await client.get("/dashboard/export/talent", params={**params, "format": "csv"})
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    assert export.headers["content-disposition"] == 'attachment; filename="talent.csv"'
+    assert export.headers["content-disposition"].startswith(
+        'attachment; filename="talent_by-prefecture_650000_2025-06-30.csv"; filename*=UTF-8'
+    )
     api = await client.get("/api/v1/stats/talent", params={**params, "format": "csv"}, headers=world.bureau)
 
     def table(body: bytes) -> list[list[str]]:

@@ -18,6 +18,7 @@ KINDS = ("admin", "institution", "bureau")
 WRITES = {
     ("PUT", "/api/v1/plans/{code:str}"): ("/api/v1/plans/p1", ("bureau", "admin")),
     ("PUT", "/api/v1/baseline"): ("/api/v1/baseline", ("admin",)),
+    ("PUT", "/api/v1/published-figures"): ("/api/v1/published-figures", ("bureau", "admin")),
     ("POST", "/api/v1/baseline/certificates"): ("/api/v1/baseline/certificates", ("admin",)),
     ("POST", "/api/v1/institutions"): ("/api/v1/institutions", ("admin",)),
     ("POST", "/api/v1/institutions/{code:str}/keys"): ("/api/v1/institutions/EVAL-A/keys", ("admin",)),

@@ -1,5 +1,5 @@
-"""Settings reach the app: the publication threshold and the row limit come from their LEDGER_* variables, and
-专项职业能力证书 count in neither talent nor certificates (docs/configuration.md)."""
+"""Settings reach the app: the publication threshold (never a request's) and the row limit come from their LEDGER_*
+variables, and 专项职业能力证书 count in neither talent nor certificates (docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def environment(environment: dict[str, str]) -> dict[str, str]:
     return {**environment, "LEDGER_PUBLISH_K": "4", "LEDGER_MAX_BATCH_ROWS": str(LIMIT)}
 
 
-async def test_publication_uses_the_configured_k_as_a_floor(world: World) -> None:
+async def test_publication_uses_the_configured_k_and_refuses_a_k_per_request(world: World) -> None:
     await seed(world.settings.database_url or "")  # 6 persons in 650100, 2 in 653100 on 2024-12-31
 
     async def published(query: str) -> dict:
@@ -32,20 +32,18 @@ async def test_publication_uses_the_configured_k_as_a_floor(world: World) -> Non
 
     body = await published("")
     assert body["k"] == 4  # not the built-in 5
-    assert {r["prefecture_code"]: r["talent"] for r in body["rows"]} == {"650100": 8, "653100": None}
+    assert {r["prefecture_code"]: r["talent"] for r in body["rows"]} == {"650100": None, "653100": None}
     assert body["total"]["talent"] == 8
-    lower = await published("&k=3")  # a caller cannot go below the configured k
-    assert (lower["k"], lower["rows"], lower["total"]) == (4, body["rows"], body["total"])
-    higher = await published("&k=7")
-    assert higher["k"] == 7 and higher["total"]["talent"] == 7
-    for figure in ("training", "certificates", "dual", "new-high-skill"):
-        response = await world.client.get(
-            f"/api/v1/stats/{figure}?from=2024-01-01&to=2024-12-31&publish=true&k=2", headers=world.bureau
-        )
-        assert response.status_code == 200, response.text
-        assert response.json()["k"] == 4, figure
-    progress = await world.client.get("/api/v1/stats/plan-progress?publish=true", headers=world.bureau)
-    assert progress.status_code == 200 and progress.json()["k"] == 4
+    for figure in ("talent", "training", "certificates", "dual", "new-high-skill", "plan-progress"):
+        for k in ("3", "7", "4", "x"):  # lower, higher, the same: a request never names k
+            response = await world.client.get(
+                f"/api/v1/stats/{figure}?from=2024-01-01&to=2024-12-31&publish=true&k={k}", headers=world.bureau
+            )
+            assert response.status_code == 400, (figure, k, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert "LEDGER_PUBLISH_K" in response.json()["detail"]
+        response = await world.client.get(f"/api/v1/stats/{figure}?publish=true", headers=world.bureau)
+        assert response.status_code == 200 and response.json()["k"] == 4, figure
 
 
 async def test_every_batch_is_limited_by_the_row_setting(world: World) -> None:

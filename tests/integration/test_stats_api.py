@@ -90,12 +90,12 @@ async def test_csv_and_xlsx_carry_the_same_figures(world: World) -> None:
     await seed(world.settings.database_url or "")
     base = "/api/v1/stats/talent?as_of=2024-12-31&group_by=prefecture"
     csv_body = (await world.client.get(base + "&format=csv", headers=world.bureau)).content.decode("utf-8-sig")
-    assert csv_body.splitlines()[0] == "prefecture_code,prefecture_name,talent,high_skill,high_skill_share"
-    assert "650100,乌鲁木齐市,6,1,0.1667" in csv_body and "# 含基线 baseline_included" in csv_body
+    assert csv_body.splitlines()[0] == "地州代码,地州,技能人才（人）,高技能人才（人）,高技能人才占比（%）"
+    assert "650100,乌鲁木齐市,6,1,16.67" in csv_body and "# 基线,含基线" in csv_body
     xlsx = await world.client.get(base + "&format=xlsx", headers=world.bureau)
     sheet = load_workbook(io.BytesIO(xlsx.content))["数据"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "prefecture_code" and ("653100", "喀什地区", 2, 2, 1.0) in rows
+    assert ("653100", "喀什地区", 2, 2, 1.0) in rows
 
 
 async def test_flows(world: World) -> None:
@@ -123,8 +123,13 @@ async def test_publication_suppresses_small_cells_and_rounds(world: World) -> No
     )
     body = response.json()
     cells = {r["prefecture_code"]: r["talent"] for r in body["rows"]}
-    assert cells == {"650100": 5, "653100": None}  # 6 rounds to 5; 2 is below k
+    # 2 is below k; 6 (which would round to 5) is hidden too, or the total 8 (published as 10) less it would
+    # narrow the 2 down: the one suppressed cell of a published total always has a second
+    assert cells == {"650100": None, "653100": None}
     assert body["published"] is True and body["k"] == 5 and body["total"]["talent"] == 10
+    by_level = (await world.client.get("/api/v1/stats/talent?as_of=2024-12-31&group_by=level&publish=true",
+                                       headers=world.bureau)).json()  # fmt: skip
+    assert {r["level"]: r["talent"] for r in by_level["rows"]} == {2: None, 3: None, 4: 5}  # 1, 2 and 5 persons
     mid_month = (await world.client.get("/api/v1/stats/talent?as_of=2025-01-20&publish=true",
                                         headers=world.bureau)).json()  # fmt: skip
     assert mid_month["as_of"] == "2024-12-31"  # whole months only: no day-by-day differencing
