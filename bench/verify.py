@@ -13,9 +13,10 @@ package: apt-get install wrk) in its own process, 64 keep-alive connections, eac
 the figures are the medians of the rounds.
 
 The server keeps its own verify rate limit (per client address, LEDGER_VERIFY_RATE_PER_MINUTE). The requests come
-from --clients distinct addresses in X-Forwarded-For, which uvicorn's proxy-headers middleware (on by default,
-trusting 127.0.0.1) turns into the client address for both targets: the public is many verifiers, each well under
-the limit, so nothing is refused. (One address with the limit raised is not the same test: Litestar's rate
+from --clients distinct addresses in X-Forwarded-For, which both targets believe from wrk on 127.0.0.1 (ours with
+LEDGER_TRUSTED_PROXIES=127.0.0.1, the baseline through uvicorn's proxy headers): the public is many verifiers,
+each well under the limit, so nothing is refused. (Without the trusted proxy every request counts against one
+address and most answers are 429s; one address with the limit raised is not the same test either: Litestar's rate
 limiter keeps and re-serialises the time stamp of every request in the window per address, so its cost per
 request grows with that address's rate and the run measures the limiter, not the endpoint.)
 
@@ -293,7 +294,7 @@ async def main_async(args: argparse.Namespace) -> None:
     pool_size = WebSettings.from_env().db_pool_size
     async with fresh_database("verify", keep=args.keep) as url:
         folder = Path(tempfile.mkdtemp(prefix="bench-verify-"))
-        env = secrets.env(url, folder / "data")
+        env = {**secrets.env(url, folder / "data"), "LEDGER_TRUSTED_PROXIES": "127.0.0.1"}  # wrk's X-Forwarded-For
         if args.verify_rate:
             env["LEDGER_VERIFY_RATE_PER_MINUTE"] = str(args.verify_rate)
         print(f"registering {args.certificates:,} certificates through the API ...", flush=True)

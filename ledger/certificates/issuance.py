@@ -121,6 +121,7 @@ class Issued:
     completion_id: int
     person_id: int
     level: int | None
+    row: Row  # as stored, for the journal (`stored_row`)
 
 
 TOKEN_NAME_CHARS = 6
@@ -310,12 +311,36 @@ async def issue(
                 supersedes_id=order.supersedes_id,
             )
         )
-    inserted = await repository.insert_certificates(session, records)
-    by_code = {r["verification_code"]: r for r in inserted}
+    ids = await repository.copy_certificates(session, records)
     return [
-        Issued(r["id"], r["kind"], r["number"], r["verification_code"], r["completion_id"], r["person_id"], r["level"])
-        for r in (by_code[c.verification_code] for c in records)
+        Issued(i, r.kind, r.number, r.verification_code, r.completion_id, r.person_id, r.level, stored_row(i, r))
+        for i, r in zip(ids, records, strict=True)
     ]
+
+
+def stored_row(certificate_id: int, record: repository.NewCertificate) -> Row:
+    """The row `CERTIFICATE`'s loader reads back for a certificate just stored from `record` (the columns' defaults
+    filled in as the table fills them): what the journal commits to, without reading it back. `ledger audit`
+    recomputes the commitment from the table, so a difference here would show there."""
+    return {
+        "id": certificate_id,
+        "kind": record.kind,
+        "number": record.number,
+        "verification_code": record.verification_code,
+        "status_index": record.status_index,
+        "institution_id": record.institution_id,
+        "completion_id": record.completion_id,
+        "person_id": record.person_id,
+        "occupation_code": record.occupation_code,
+        "level": record.level,
+        "issued_on": record.issued_on,
+        "status": "valid",
+        "status_reason": "",
+        "status_effective_on": None,
+        "supersedes_id": record.supersedes_id,
+        "superseded_by_id": None,
+        "snapshot": record.snapshot,
+    }
 
 
 def frozen_snapshot(

@@ -438,6 +438,7 @@ async def _write_signing(
             issuance.CERTIFICATE,
             certificate.id,
             refs={"kind": certificate.kind, "completion": str(certificate.completion_id)},
+            row=certificate.row,
         )
     await issuance.create_awards(session, _awards(new_rows, created, issued), journal)
     journal.touch({c.person_id for c in issued} | moved)  # a new domicile moves a person in the domicile figures
