@@ -313,8 +313,8 @@ async def issue(
         )
     ids = await repository.copy_certificates(session, records)
     return [
-        Issued(i, r.kind, r.number, r.verification_code, r.completion_id, r.person_id, r.level, stored_row(i, r))
-        for i, r in zip(ids, records, strict=True)
+        Issued(i, r.kind, r.number, r.verification_code, o.completion_id, r.person_id, r.level, stored_row(i, r))
+        for i, r, o in zip(ids, records, orders, strict=True)
     ]
 
 
