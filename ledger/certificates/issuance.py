@@ -312,10 +312,20 @@ async def issue(
             )
         )
     ids = await repository.copy_certificates(session, records)
-    return [
-        Issued(i, r.kind, r.number, r.verification_code, o.completion_id, r.person_id, r.level, stored_row(i, r))
-        for i, r, o in zip(ids, records, orders, strict=True)
-    ]
+    return await cpu.gently(lambda made: _issued(*made), zip(ids, records, orders, strict=True))
+
+
+def _issued(certificate_id: int, record: repository.NewCertificate, order: CertificateOrder) -> Issued:
+    return Issued(
+        certificate_id,
+        record.kind,
+        record.number,
+        record.verification_code,
+        order.completion_id,
+        record.person_id,
+        record.level,
+        stored_row(certificate_id, record),
+    )
 
 
 def stored_row(certificate_id: int, record: repository.NewCertificate) -> Row:
@@ -391,8 +401,9 @@ async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, 
     """Insert dual awards (completion, rule, companion certificate, skill certificate) and record them."""
     if not awards:
         return
-    rows = [repository.NewAward(uuid.uuid4(), *award) for award in awards]
+    rows = await cpu.gently(lambda award: repository.NewAward(uuid.uuid4(), *award), awards)
     await repository.insert_awards(session, rows)
-    for row in rows:
+    for i, row in enumerate(rows):
+        await cpu.breathe(i)
         content = {name: getattr(row, name) for name in row.__slots__}  # flat: what dataclasses.asdict gives
         journal.record("award.created", AWARD, row.id, refs={"rule": row.rule}, row=content)

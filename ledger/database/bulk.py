@@ -146,17 +146,13 @@ async def copy_records(conn: Any, table: str, records: Sequence[tuple[Any, ...]]
         await asyncio.sleep(0)
 
 
-async def copy_rows(
-    conn: Any, table: str, rows: Sequence[object], *, constants: Mapping[str, object] | None = None
-) -> None:
-    """`copy_records` of dataclass rows (one row type, its field names the columns), plus `constants`: columns with
-    one value for every row. No ON CONFLICT and no RETURNING: for rows whose keys the caller has drawn."""
+async def copy_rows(conn: Any, table: str, rows: Sequence[object]) -> None:
+    """`copy_records` of dataclass rows (one row type, its field names the columns). No ON CONFLICT and no
+    RETURNING: for rows whose keys the caller made or drew (`draw_ids`)."""
     if not rows:
         return
     names = columns_of(type(rows[0])).names
-    fixed = tuple((constants or {}).values())
-    records = [(*(getattr(row, name) for name in names), *fixed) for row in rows]
-    await copy_records(conn, table, records, (*names, *(constants or {})))
+    await copy_records(conn, table, [tuple(getattr(row, name) for name in names) for row in rows], names)
 
 
 async def draw_ids(conn: Any, table: str, count: int) -> list[int]:
