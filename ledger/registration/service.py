@@ -449,7 +449,8 @@ async def _write_signing(
         str(created[(row.course_id, row.trainee_id)]): idx for (_, row), idx in zip(new_rows, indices, strict=False)
     }
     earned: dict[int, list[EarnedCertificate]] = {}
-    for c in issued:
+    for i, c in enumerate(issued):
+        await cpu.breathe(i)
         earned.setdefault(c.completion_id, []).append(EarnedCertificate(c.number, c.kind, c.verification_code))
     unchanged_ids = [existing[k].id for k in existing]
     for completion_id, number, kind, code in await store.certificates_of_completions(session, unchanged_ids):
