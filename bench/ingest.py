@@ -138,6 +138,59 @@ class CopyBatch:
         return time.perf_counter() - started
 
 
+# What one API batch writes, table by table: the rows of the API's own batches (not the COPY ceiling's).
+BATCH_ROWS = {
+    "persons": "SELECT * FROM persons WHERE id IN (SELECT person_id FROM certificates)",
+    "trainees": "SELECT * FROM trainees WHERE id IN "
+    "(SELECT c.trainee_id FROM completions c JOIN certificates k ON k.completion_id = c.id)",
+    "completions": "SELECT * FROM completions WHERE id IN (SELECT completion_id FROM certificates)",
+    "certificates": "SELECT * FROM certificates",
+    "dual_awards": "SELECT * FROM dual_awards",
+    "ledger_entries": "SELECT * FROM ledger_entries",
+    "ledger_salts": "SELECT * FROM ledger_salts",
+    "ledger_nodes": "SELECT * FROM ledger_nodes",
+    "talent_spells": "SELECT * FROM talent_spells",
+}
+
+
+async def storage_floor(conn: asyncpg.Connection, batches: float, rounds: int = 3) -> list[tuple[str, float, float]]:
+    """PostgreSQL alone storing every row the API batches wrote (all nine tables, with the values as stored), by
+    COPY from this client: into copies of the tables with every index, check and foreign key ('indexed'), and into
+    bare copies without any ('bare'), each in one transaction with its commit. Seconds per API batch, per table,
+    medians of `rounds` alternating rounds."""
+    data: dict[str, tuple[list[str], list[asyncpg.Record]]] = {}
+    for name, query in BATCH_ROWS.items():
+        rows = await conn.fetch(query)
+        data[name] = (list(rows[0].keys()) if rows else [], rows)
+        await conn.execute(f"CREATE TABLE bare_{name} (LIKE {name} INCLUDING DEFAULTS)")
+        await conn.execute(f"CREATE TABLE indexed_{name} (LIKE {name} INCLUDING ALL)")
+        for constraint, definition in await conn.fetch(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = $1::regclass AND contype = 'f'",
+            name,
+        ):
+            await conn.execute(f"ALTER TABLE indexed_{name} ADD CONSTRAINT x_{constraint} {definition}")
+    spent: dict[tuple[str, str], list[float]] = {}
+    for r in range(rounds):
+        for kind in ("indexed", "bare") if r % 2 == 0 else ("bare", "indexed"):
+            for name in data:
+                await conn.execute(f"TRUNCATE {kind}_{name}")
+            await conn.execute("CHECKPOINT")
+            async with conn.transaction():
+                for name, (columns, rows) in data.items():
+                    started = time.perf_counter()
+                    await conn.copy_records_to_table(f"{kind}_{name}", records=rows, columns=columns)
+                    spent.setdefault((kind, name), []).append(time.perf_counter() - started)
+                started = time.perf_counter()
+            spent.setdefault((kind, "commit"), []).append(time.perf_counter() - started)
+    for name in data:
+        await conn.execute(f"DROP TABLE bare_{name}, indexed_{name}")
+    return [
+        (name, median(spent[("indexed", name)]) / batches, median(spent[("bare", name)]) / batches)
+        for name in [*data, "commit"]
+    ]
+
+
 @contextlib.contextmanager
 def sampling(pid: int, output: Path | None):
     """py-spy (PY_SPY or on PATH) samples the server while the batches run: collapsed stacks to `output`."""
@@ -196,7 +249,7 @@ async def measure(
     return api_s, copy_s, cpu_s
 
 
-async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None:
+async def run(batches: int, size: int, keep: bool, profile: Path | None, with_floor: bool) -> None:
     await print_machine()
     secrets = Secrets()
     vault = PiiVault(_b64key(secrets.pii_key), _b64key(secrets.lookup_key))  # type: ignore[arg-type]
@@ -216,6 +269,8 @@ async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None
                     "SELECT (SELECT count(*) FROM completions) c, (SELECT size FROM ledger_head) s, "
                     "(SELECT count(*) FROM certificates) k"
                 )
+                written = await conn.fetchval("SELECT count(DISTINCT completion_id) FROM certificates")
+                floor = await storage_floor(conn, written / size) if with_floor else []
             finally:
                 await conn.close()
             peak = server.peak_rss_mib()
@@ -242,6 +297,17 @@ async def run(batches: int, size: int, keep: bool, profile: Path | None) -> None
     )
     print(f"server RSS: {rss_ready:.0f} MiB after warm-up, peak {peak:.0f} MiB (VmHWM)")
     print(f"rows at the end: {counts['c']:,} completions, {counts['k']:,} certificates, ledger size {counts['s']:,}")
+    if floor:
+        indexed, bare = sum(f[1] for f in floor), sum(f[2] for f in floor)
+        print(f"\nthe storage floor: PostgreSQL storing what one API batch writes, COPY of the stored rows ({size:,})")
+        rows = [("table", "indexed s/batch", "bare s/batch")]
+        rows += [(name, f"{i:.3f}", f"{b:.3f}") for name, i, b in floor]
+        rows.append(("all", f"{indexed:.3f}", f"{bare:.3f}"))
+        print(table(rows))
+        print(
+            f"API median batch / indexed floor: {median(api_s) / indexed:.2f}; the floor alone allows "
+            f"{size / indexed:,.0f}/s ({size / indexed / copy_rate:.2f} of the COPY ceiling); bare {size / bare:,.0f}/s"
+        )
 
 
 def main() -> None:
@@ -250,8 +316,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument("--profile", type=Path, help="py-spy the server during the batches; collapsed stacks here")
+    parser.add_argument(
+        "--floor", action="store_true", help="afterwards, COPY every row the batches wrote, with and without indexes"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.batches, args.batch_size, args.keep, args.profile))
+    asyncio.run(run(args.batches, args.batch_size, args.keep, args.profile, args.floor))
 
 
 if __name__ == "__main__":

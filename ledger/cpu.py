@@ -16,6 +16,7 @@ import functools
 import gc
 import logging
 import multiprocessing
+import os
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -28,13 +29,28 @@ _pool: ProcessPoolExecutor | None = None
 _workers = 0
 
 
+WORKER_NICENESS = 10  # how much lower the pool's scheduling priority is than the server's (os.nice)
+
+
+def _lower_priority() -> None:
+    """A worker's first act: step back behind the serving processes. Its work (a batch's signatures and hashes, a
+    course's PDFs) is throughput, not latency: when the cores are short, the loop answering verification and
+    PostgreSQL's backends get them first."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+
+
 def start(workers: int) -> ProcessPoolExecutor | None:
     """Make the pool of `workers` processes (none for 0) and have `run` use it; returns it for `stop`. The
-    processes are spawned at the first `run`, so an app that never imports starts none."""
+    processes are spawned at the first `run`, so an app that never imports starts none, and they run at a lower
+    priority (`WORKER_NICENESS`)."""
     global _pool, _workers
     if workers <= 0:
         return None
-    _pool, _workers = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")), workers
+    _pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+    )
+    _workers = workers
     return _pool
 
 

@@ -121,6 +121,7 @@ class Issued:
     completion_id: int
     person_id: int
     level: int | None
+    row: Row  # as stored, for the journal (`stored_row`)
 
 
 TOKEN_NAME_CHARS = 6
@@ -310,12 +311,46 @@ async def issue(
                 supersedes_id=order.supersedes_id,
             )
         )
-    inserted = await repository.insert_certificates(session, records)
-    by_code = {r["verification_code"]: r for r in inserted}
-    return [
-        Issued(r["id"], r["kind"], r["number"], r["verification_code"], r["completion_id"], r["person_id"], r["level"])
-        for r in (by_code[c.verification_code] for c in records)
-    ]
+    ids = await repository.copy_certificates(session, records)
+    return await cpu.gently(lambda made: _issued(*made), zip(ids, records, orders, strict=True))
+
+
+def _issued(certificate_id: int, record: repository.NewCertificate, order: CertificateOrder) -> Issued:
+    return Issued(
+        certificate_id,
+        record.kind,
+        record.number,
+        record.verification_code,
+        order.completion_id,
+        record.person_id,
+        record.level,
+        stored_row(certificate_id, record),
+    )
+
+
+def stored_row(certificate_id: int, record: repository.NewCertificate) -> Row:
+    """The row `CERTIFICATE`'s loader reads back for a certificate just stored from `record` (the columns' defaults
+    filled in as the table fills them): what the journal commits to, without reading it back. `ledger audit`
+    recomputes the commitment from the table, so a difference here would show there."""
+    return {
+        "id": certificate_id,
+        "kind": record.kind,
+        "number": record.number,
+        "verification_code": record.verification_code,
+        "status_index": record.status_index,
+        "institution_id": record.institution_id,
+        "completion_id": record.completion_id,
+        "person_id": record.person_id,
+        "occupation_code": record.occupation_code,
+        "level": record.level,
+        "issued_on": record.issued_on,
+        "status": "valid",
+        "status_reason": "",
+        "status_effective_on": None,
+        "supersedes_id": record.supersedes_id,
+        "superseded_by_id": None,
+        "snapshot": record.snapshot,
+    }
 
 
 def frozen_snapshot(
@@ -366,8 +401,9 @@ async def create_awards(session: AsyncSession, awards: Sequence[tuple[int, str, 
     """Insert dual awards (completion, rule, companion certificate, skill certificate) and record them."""
     if not awards:
         return
-    rows = [repository.NewAward(uuid.uuid4(), *award) for award in awards]
+    rows = await cpu.gently(lambda award: repository.NewAward(uuid.uuid4(), *award), awards)
     await repository.insert_awards(session, rows)
-    for row in rows:
+    for i, row in enumerate(rows):
+        await cpu.breathe(i)
         content = {name: getattr(row, name) for name in row.__slots__}  # flat: what dataclasses.asdict gives
         journal.record("award.created", AWARD, row.id, refs={"rule": row.rule}, row=content)

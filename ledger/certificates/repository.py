@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.certificates.snapshot import TEMPLATE_VERSION
 from ledger.certificates.tables import STATUS_LIST_BITS, Certificate, CertificatePdf
-from ledger.database.bulk import Sql, insert_rows
+from ledger.database.bulk import Sql, columns_of, copy_records, copy_rows, draw_ids, insert_rows
 from ledger.database.driver import driver
 from ledger.tenancy.tables import ARCHIVE
 
@@ -114,8 +114,22 @@ async def insert_certificates(session: AsyncSession, rows: Sequence[NewCertifica
     )
 
 
+async def copy_certificates(session: AsyncSession, rows: Sequence[NewCertificate]) -> list[int]:
+    """Store the certificates by COPY under ids drawn first (one round trip, no RETURNING to read back); returns
+    each row's id, in order."""
+    conn = await driver(session)
+    ids = await draw_ids(conn, "certificates", len(rows))
+    names = columns_of(NewCertificate).names
+    records = [
+        (certificate_id, *(getattr(row, name) for name in names), TEMPLATE_VERSION)
+        for certificate_id, row in zip(ids, rows, strict=True)
+    ]
+    await copy_records(conn, "certificates", records, ("id", *names, "template_version"))
+    return ids
+
+
 async def insert_awards(session: AsyncSession, rows: Sequence[NewAward]) -> None:
-    await insert_rows(await driver(session), "dual_awards", rows)
+    await copy_rows(await driver(session), "dual_awards", rows)
 
 
 async def xinjiang_regions(session: AsyncSession) -> dict[str, tuple[str, str]]:

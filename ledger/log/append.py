@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger import clock, cpu
+from ledger.database.bulk import copy_records
 from ledger.database.driver import driver
 from ledger.log import merkle
 from ledger.log.leaf import commitment, encode_leaf
@@ -74,17 +75,14 @@ async def append_events(session: AsyncSession, events: Sequence[Event]) -> list[
     ids = merkle.nodes_completed_by_append(size, len(events))
     new_nodes = await cpu.gently(lambda i: (*ids[i], blob[32 * i : 32 * i + 32]), range(len(ids)))
     new_size = size + len(events)
-    await conn.copy_records_to_table(
+    await copy_records(
+        conn,
         "ledger_entries",
-        records=entries,
-        columns=("idx", "kind", "subject_type", "subject_id", "leaf", "leaf_hash", "created_at"),
+        entries,
+        ("idx", "kind", "subject_type", "subject_id", "leaf", "leaf_hash", "created_at"),
     )
-    await conn.copy_records_to_table("ledger_salts", records=salts, columns=("entry_idx", "person_id", "salt"))
-    await conn.copy_records_to_table(
-        "ledger_nodes",
-        records=new_nodes,
-        columns=("level", "idx", "hash"),
-    )
+    await copy_records(conn, "ledger_salts", salts, ("entry_idx", "person_id", "salt"))
+    await copy_records(conn, "ledger_nodes", new_nodes, ("level", "idx", "hash"))
     await conn.execute("UPDATE ledger_head SET size = $1, root = $2, updated_at = $3 WHERE id = 1", new_size, root, at)
     return list(range(size, new_size))
 

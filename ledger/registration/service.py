@@ -69,17 +69,19 @@ class _Row:
     practical: Decimal | None
 
 
-def _awards(
+async def _awards(
     new_rows: list[tuple[_Row, store.CompletionRow]],
     created: dict[tuple[int, uuid.UUID], int],
     issued: list[issuance.Issued],
 ) -> list[tuple[int, str, int, int]]:
     """(completion, rule, companion certificate, skill certificate) for each dual course completion."""
     by_completion: dict[int, dict[str, int]] = {}
-    for certificate in issued:
+    for i, certificate in enumerate(issued):
+        await cpu.breathe(i)
         by_completion.setdefault(certificate.completion_id, {})[certificate.kind] = certificate.id
     awards = []
-    for r, row in new_rows:
+    for i, (r, row) in enumerate(new_rows):
+        await cpu.breathe(i)
         rule = r.course.dual_rule
         certificates = by_completion.get(created[(row.course_id, row.trainee_id)], {})
         companion = certificates.get("training" if rule == "training_skill" else "graduation")
@@ -438,15 +440,17 @@ async def _write_signing(
             issuance.CERTIFICATE,
             certificate.id,
             refs={"kind": certificate.kind, "completion": str(certificate.completion_id)},
+            row=certificate.row,
         )
-    await issuance.create_awards(session, _awards(new_rows, created, issued), journal)
+    await issuance.create_awards(session, await _awards(new_rows, created, issued), journal)
     journal.touch({c.person_id for c in issued} | moved)  # a new domicile moves a person in the domicile figures
     indices = await journal.write()
     ledger_index = {
         str(created[(row.course_id, row.trainee_id)]): idx for (_, row), idx in zip(new_rows, indices, strict=False)
     }
     earned: dict[int, list[EarnedCertificate]] = {}
-    for c in issued:
+    for i, c in enumerate(issued):
+        await cpu.breathe(i)
         earned.setdefault(c.completion_id, []).append(EarnedCertificate(c.number, c.kind, c.verification_code))
     unchanged_ids = [existing[k].id for k in existing]
     for completion_id, number, kind, code in await store.certificates_of_completions(session, unchanged_ids):

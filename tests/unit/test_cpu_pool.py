@@ -78,3 +78,16 @@ def test_leaves_and_nodes_in_a_worker_as_in_place() -> None:
 
 def test_without_a_pool_run_calls_in_place() -> None:
     assert asyncio.run(cpu.run(os.getpid)) == os.getpid()
+
+
+def test_the_workers_step_back_behind_the_server() -> None:
+    """Pool workers run at a lower scheduling priority than the process serving requests."""
+
+    async def pooled() -> int:
+        pool = cpu.start(1)
+        try:
+            return await cpu.run(os.getpriority, os.PRIO_PROCESS, 0)
+        finally:
+            cpu.stop(pool)
+
+    assert asyncio.run(pooled()) >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + cpu.WORKER_NICENESS)
