@@ -18,6 +18,7 @@ from litestar.params import Parameter, QueryParameter
 from api.deps import Caller, DbSession, HomeRegion
 from api.sessions import SignedArea, SignInRequired, html, see
 from api.settings import WebSettings
+from api.statistics.cells import page_link
 from api.statistics.controllers import From, Jurisdiction, Output, render
 from api.statistics.dashboard_figures import FIGURES, DashboardQuery, dashboard, figure, region_choices
 from api.statistics.filters import read_filters
@@ -29,7 +30,6 @@ from api.statistics.pages import (
     edit_plan_form,
     login_context,
 )
-from api.statistics.panels import page_link
 from api.statistics.plan_form import read_plan_form, refused
 from ledger import clock
 from ledger.database.constraints import named_violations

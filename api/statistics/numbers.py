@@ -61,7 +61,8 @@ def change(now: object, before: object) -> tuple[str, str]:
     if now == before:
         return "持平", "flat"
     ratio = (now - before) / before
-    return (f"▲ {ratio * 100:.1f}%", "up") if ratio > 0 else (f"▼ {-ratio * 100:.1f}%", "down")
+    size = f"{abs(ratio) * 100:.1f}%" if abs(ratio) >= 0.0005 else "<0.1%"  # never "▲ 0.0%"
+    return (f"▲ {size}", "up") if ratio > 0 else (f"▼ {size}", "down")
 
 
 def points(now: object, before: object) -> tuple[str, str]:

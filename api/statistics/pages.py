@@ -11,10 +11,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from api.statistics.cells import exports, page_link
 from api.statistics.dashboard_figures import Dashboard, DashboardQuery, path_to
 from api.statistics.filters import Filters
 from api.statistics.numbers import change, points
-from api.statistics.panels import exports, page_link, panels
+from api.statistics.panels import panels
 from ledger.statistics.dimensions import RegionBook
 from ledger.statistics.report import Report
 from ledger.statistics.tables import PlanTarget

@@ -1,14 +1,11 @@
-"""The dashboard's panels: each chart or map with its data table (exact counts) and export links, worked out from the
-figures. Every link to another view keeps the page's filters (`page_link`), so a drill-down from a prefecture to
-a county to its institutions stays on the same date, period and jurisdiction.
-"""
+"""The dashboard's panels, worked out from the figures: the map and the bars by place (the drill-down), the levels,
+the occupation top 10, the trends and the institutions, each with its data table (exact counts) and exports."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
+from api.statistics.cells import Cell, Choice, Header, Panel, count, exports, heading, page_link, share, whole
 from api.statistics.charts import (
     BLUE,
     GREEN,
@@ -24,8 +21,8 @@ from api.statistics.charts import (
     line_chart,
 )
 from api.statistics.dashboard_figures import MAP_FIGURES, Dashboard, DashboardQuery
-from api.statistics.numbers import number, percent
-from api.statistics.tilemap import TILES, TileMap, tile_map
+from api.statistics.numbers import number
+from api.statistics.tilemap import TILES, tile_map
 from ledger.statistics.report import Report
 
 LEVELS = ((1, "一级/高级技师"), (2, "二级/技师"), (3, "三级/高级工"), (4, "四级/中级工"), (5, "五级/初级工"))
@@ -40,113 +37,6 @@ INSTITUTION_SORTS = {
 }
 
 
-def page_link(query: DashboardQuery, anchor: str = "", **changes: str) -> str:
-    """/dashboard with the query's filters, some of them changed (region="" = the key's own region)."""
-    params = {
-        "as_of": query.as_of.isoformat(),
-        "from": query.start.isoformat(),
-        "region": query.region or "",
-        "jurisdiction": query.jurisdiction,
-        "map": query.map,
-        "plans": "all" if query.all_plans else "",
-    }
-    params.update(changes)
-    for name, default in (("map", "talent"), ("jurisdiction", "all")):  # the defaults go without saying
-        if params[name] == default:
-            params[name] = ""
-    kept = urlencode({k: v for k, v in params.items() if v})
-    return f"/dashboard?{kept}{'#' + anchor if anchor else ''}"
-
-
-@dataclass(frozen=True, slots=True)
-class Export:
-    """A link that downloads a figure of the page (see `DashboardController.export`)."""
-
-    href: str
-    label: str  # CSV or XLSX
-    name: str  # figure-group-format, for tests
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell of a data table, already written: numbers exact and right-aligned, with their value for tests."""
-
-    text: str
-    numeric: bool = False
-    href: str = ""
-    value: str = ""  # data-value
-    label: str = ""  # the column's name, shown beside the value when a table becomes cards on a phone
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    text: str
-    numeric: bool = False
-    href: str = ""  # a link that sorts by this column
-    active: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One of the figures a panel can show (the map's colouring)."""
-
-    label: str
-    href: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    """A chart (or the map) with its data table and export links."""
-
-    name: str
-    title: str
-    subtitle: str
-    chart: Chart | None
-    headers: Sequence[Header]
-    rows: Sequence[Sequence[Cell]]
-    exports: Sequence[Export]
-    wide: bool = False
-    map: TileMap | None = None
-    choices: Sequence[Choice] = ()
-    note: str = ""
-    table_open: bool = False  # the table is the panel (institutions), not folded under a chart
-
-
-def exports(query: DashboardQuery, figure: str, group_by: str = "") -> list[Export]:
-    params = {"as_of": query.as_of.isoformat(), "from": query.start.isoformat(), "jurisdiction": query.jurisdiction}
-    if query.region:
-        params["region"] = query.region
-    if query.all_plans and figure == "plan_progress":
-        params["plans"] = "all"
-    if group_by:
-        params["group_by"] = group_by
-    return [
-        Export(
-            f"/dashboard/export/{figure}?{urlencode({**params, 'format': fmt})}",
-            fmt.upper(),
-            f"{figure}-{group_by or 'total'}-{fmt}",
-        )
-        for fmt in ("csv", "xlsx")
-    ]
-
-
-def count(value: object, label: str = "") -> Cell:
-    return Cell(number(value), True, value=str(value), label=label)
-
-
-def share(value: object, label: str = "") -> Cell:
-    return Cell(percent(value), True, value=str(value), label=label)
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def _headers(*names: str) -> list[Header]:
-    return [Header(name, numeric=i > 0) for i, name in enumerate(names)]
-
-
 def place_rows(dash: Dashboard) -> list[dict[str, object]]:
     """Every region one level below, by talent (then code), with 0 where the ledger has no one yet."""
     dim = dash.place_dim
@@ -158,8 +48,8 @@ def place_rows(dash: Dashboard) -> list[dict[str, object]]:
             {
                 "code": code,
                 "name": name,
-                "talent": _int(r.get("talent")),
-                "high_skill": _int(r.get("high_skill")),
+                "talent": whole(r.get("talent")),
+                "high_skill": whole(r.get("high_skill")),
                 "share": r.get("high_skill_share"),
             }
         )
@@ -168,12 +58,12 @@ def place_rows(dash: Dashboard) -> list[dict[str, object]]:
             {
                 "code": code,
                 "name": str(r[f"{dim}_name"]),
-                "talent": _int(r["talent"]),
-                "high_skill": _int(r["high_skill"]),
+                "talent": whole(r["talent"]),
+                "high_skill": whole(r["high_skill"]),
                 "share": r.get("high_skill_share"),
             }
         )
-    return sorted(rows, key=lambda r: (-_int(r["talent"]), str(r["code"])))
+    return sorted(rows, key=lambda r: (-whole(r["talent"]), str(r["code"])))
 
 
 def _short_name(code: str, name: str) -> str:
@@ -200,7 +90,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
     bars = [
         Bar(
             _short_name(str(r["code"]), str(r["name"])),
-            _int(r["talent"]),
+            whole(r["talent"]),
             color(str(r["code"]), BLUE),
             str(r["code"]),
             href(str(r["code"])),
@@ -232,7 +122,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
         ]
         for r in rows
     ]
-    headers = _headers(word, "技能人才（人）", "高技能人才（人）", "高技能占比")
+    headers = heading(word, "技能人才（人）", "高技能人才（人）", "高技能占比")
     drill = "点击地州进入区县" if dash.place_dim == "prefecture" else "点击区县查看其机构"
     return [
         Panel(
@@ -281,7 +171,7 @@ def map_panel(dash: Dashboard) -> Panel | None:
     table = [
         [
             Cell(t.full_name, href=t.href, value=t.code),
-            share(values.get(t.code), title) if shares else count(_int(values.get(t.code)), title),
+            share(values.get(t.code), title) if shares else count(whole(values.get(t.code)), title),
         ]
         for t in sorted(drawn.tiles, key=lambda t: (-t.value, t.code))
     ]
@@ -291,7 +181,7 @@ def map_panel(dash: Dashboard) -> Panel | None:
         f"{title} · 地州分布",
         f"{period} · 颜色越深数值越大（五分位） · 点击地州下钻",
         None,
-        _headers("地州", f"{title}（{unit}）" if unit else title),
+        heading("地州", f"{title}（{unit}）" if unit else title),
         table,
         exports(q, dash.map.figure, "prefecture"),
         wide=True,
@@ -306,10 +196,10 @@ def _level_panel(dash: Dashboard) -> Panel:
     for level, name in LEVELS:
         row = found.pop(level, None)
         bars.append(
-            Bar(name, _int(row["talent"]) if row else 0, GREEN if level in HIGH_SKILL_LEVELS else BLUE, str(level))
+            Bar(name, whole(row["talent"]) if row else 0, GREEN if level in HIGH_SKILL_LEVELS else BLUE, str(level))
         )
     for other, row in found.items():  # not graded (legacy qualifications) or not recorded (baseline)
-        bars.append(Bar(str(row["level_name"]), _int(row["talent"]), GREY, "" if other is None else str(other)))
+        bars.append(Bar(str(row["level_name"]), whole(row["talent"]), GREY, "" if other is None else str(other)))
     chart = hbar_chart(
         bars, title="技能人才按最高等级", name="by-level", unit="人", keys=[("高技能", GREEN), ("四级、五级", BLUE)]
     )
@@ -318,7 +208,7 @@ def _level_panel(dash: Dashboard) -> Panel:
         "等级构成",
         "每人按最高有效等级计一次",
         chart,
-        _headers("等级", "技能人才（人）"),
+        heading("等级", "技能人才（人）"),
         [[Cell(b.label), count(int(b.value), "技能人才")] for b in bars],
         exports(dash.query, "talent", "level"),
     )
@@ -326,10 +216,10 @@ def _level_panel(dash: Dashboard) -> Panel:
 
 def _occupation_panel(dash: Dashboard) -> Panel:
     known = [r for r in dash.by_occupation.rows if r["occupation_code"]]
-    rows = sorted(known, key=lambda r: (-_int(r["talent"]), str(r["occupation_code"])))
+    rows = sorted(known, key=lambda r: (-whole(r["talent"]), str(r["occupation_code"])))
     top = rows[:TOP_OCCUPATIONS]
-    unknown = sum(_int(r["talent"]) for r in dash.by_occupation.rows if not r["occupation_code"])
-    bars = [Bar(str(r["occupation_name"])[:8], _int(r["talent"]), TEAL, str(r["occupation_code"])) for r in top]
+    unknown = sum(whole(r["talent"]) for r in dash.by_occupation.rows if not r["occupation_code"])
+    bars = [Bar(str(r["occupation_name"])[:8], whole(r["talent"]), TEAL, str(r["occupation_code"])) for r in top]
     chart = hbar_chart(bars, title=f"技能人才最多的{TOP_OCCUPATIONS}个职业", name="by-occupation", unit="人")
     table = [
         [
@@ -344,7 +234,7 @@ def _occupation_panel(dash: Dashboard) -> Panel:
         f"职业前{TOP_OCCUPATIONS}名",
         f"按最高等级证书的职业 · 共 {len(rows)} 个职业",
         chart,
-        _headers("职业", "技能人才（人）", "高技能人才（人）"),
+        heading("职业", "技能人才（人）", "高技能人才（人）"),
         table,
         exports(dash.query, "talent", "occupation"),
         note=f"另有 {number(unknown)} 人职业未知（汇总基线存量不分职业），不参与排名。" if unknown else "",
@@ -352,7 +242,7 @@ def _occupation_panel(dash: Dashboard) -> Panel:
 
 
 def _years(report: Report, first: int, last: int, figure: str) -> list[int]:
-    found = {r["year"]: _int(r[figure]) for r in report.rows}
+    found = {r["year"]: whole(r[figure]) for r in report.rows}
     return [found.get(year, 0) for year in range(first, last + 1)]
 
 
@@ -397,7 +287,7 @@ def _trend_panels(dash: Dashboard) -> list[Panel]:
             "年度趋势",
             f"各年12月31日存量（{q.as_of.year}年为统计日）",
             trend,
-            _headers("年份", "技能人才（人）", "高技能人才（人）"),
+            heading("年份", "技能人才（人）", "高技能人才（人）"),
             [
                 [Cell(y), count(a, "技能人才"), count(b, "高技能人才")]
                 for y, a, b in zip(years, stock, high, strict=True)
@@ -409,7 +299,7 @@ def _trend_panels(dash: Dashboard) -> list[Panel]:
             "年度培训人次",
             f"{since}，按结业年份",
             training,
-            _headers("年份", "培训人次"),
+            heading("年份", "培训人次"),
             [[Cell(y), count(v, "培训人次")] for y, v in zip(years, volume, strict=True)],
             exports(q, "training", "year"),
         ),
@@ -418,7 +308,7 @@ def _trend_panels(dash: Dashboard) -> list[Panel]:
             "新增高技能人才",
             f"{since}，两种口径（见统计口径）",
             new_high,
-            _headers("年份", "口径a 首次达到（人）", "口径b 取得证书（人）"),
+            heading("年份", "口径a 首次达到（人）", "口径b 取得证书（人）"),
             [[Cell(y), count(a, "口径a"), count(b, "口径b")] for y, a, b in zip(years, reached, obtained, strict=True)],
             exports(q, "new_high_skill", "year"),
         ),
@@ -433,7 +323,7 @@ def institutions_panel(dash: Dashboard, sort: str) -> Panel:
     """The institutions of the region, sorted by a column (most first; by code on a tie), the first 50."""
     q = dash.query
     key = sort if sort in INSTITUTION_SORTS else "person_times"
-    rows = sorted(dash.institutions.rows, key=lambda r: (-_int(r[key]), str(r["institution_code"])))
+    rows = sorted(dash.institutions.rows, key=lambda r: (-whole(r[key]), str(r["institution_code"])))
     headers = [
         Header("机构"),
         Header("地区"),
@@ -482,4 +372,4 @@ def panels(dash: Dashboard, sort: str) -> list[Panel]:
     ]
 
 
-__all__ = ["LEVELS", "Choice", "Export", "Panel", "exports", "page_link", "panels"]
+__all__ = ["LEVELS", "Panel", "panels"]

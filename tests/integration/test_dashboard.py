@@ -370,8 +370,7 @@ async def test_drill_down_from_the_province_to_a_county_and_its_institutions(wor
     county = (await client.get("/dashboard", params={**keep, "region": "653121"})).text
     rows = county.split('id="panel-institutions"')[1].split("</section>")[0]
     assert 'data-value="K1"' in rows and 'data-value="U1"' not in rows, "the county's own institutions"
-    assert re.search(r'data-label="培训人次" data-value="5"', rows) and re.search(r'data-label="取证（本）" data-value="3"',
-                                                                               rows)  # fmt: skip
+    assert 'data-label="培训人次" data-value="5"' in rows and 'data-label="取证（本）" data-value="3"' in rows
 
 
 async def test_occupations_institutions_and_the_map_figure(world: World) -> None:
@@ -392,8 +391,8 @@ async def test_occupations_institutions_and_the_map_figure(world: World) -> None
     assert 'aria-sort="descending"><a href="/dashboard?as_of=2025-06-30&amp;from=2025-01-01&amp;' \
         'sort=high_skill_certificates' in institutions  # fmt: skip
     training = (await client.get("/dashboard", params={**SEEDED, "map": "training"})).text
-    by_prefecture = {r["prefecture_code"]: r["person_times"]
-                     for r in (await api(world, "training", **period(SEEDED), group_by="prefecture"))["rows"]}  # fmt: skip
+    trained = (await api(world, "training", **period(SEEDED), group_by="prefecture"))["rows"]
+    by_prefecture = {r["prefecture_code"]: r["person_times"] for r in trained}
     tiles = dict(re.findall(r'class="tile" data-key="(\d+)" data-value="([\d.]+)"', training))
     assert {k: float(v) for k, v in tiles.items() if float(v)} == {k: float(v) for k, v in by_prefecture.items() if v}
     assert 'aria-current="true">培训人次<' in training
