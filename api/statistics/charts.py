@@ -37,6 +37,7 @@ class Bar:
     key: str = ""  # a region code or a level, for tests and links
     href: str = ""  # a drill-down link
     note: str = ""  # more for the hover text (a share's numerator and denominator)
+    name: str = ""  # the full name, on hover, where the label is short
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +196,7 @@ def hbar_chart(
         y = top + row_h * i
         length = (end - label_w) * value / scale
         text = percent(bar.value, 1) if shares else short(bar.value)
-        hover = f"{bar.label}：{exact(bar.value, unit, shares)}{bar.note}"
+        hover = f"{bar.name or bar.label}：{exact(bar.value, unit, shares)}{bar.note}"
         rows.append(Row(bar, label_w, y + 4, length, row_h - 8, y + row_h / 2 + 4.5, text, hover))
     return Chart(
         "hbar",

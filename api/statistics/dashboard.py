@@ -30,7 +30,7 @@ from api.statistics.pages import (
     edit_plan_form,
     login_context,
 )
-from api.statistics.plan_form import read_plan_form, refused
+from api.statistics.plan_form import CODE, read_plan_form, refused
 from ledger import clock
 from ledger.database.constraints import named_violations
 from ledger.errors import LedgerError, NotFound
@@ -109,7 +109,7 @@ async def _page(
         generated_at=clock.now(),
         sort=raw.get("sort", ""),
         form=form,
-        saved=raw.get("saved", ""),
+        saved=raw["saved"] if CODE.fullmatch(raw.get("saved", "")) else "",
     )
     return html(PAGE, context, status or filters.status)
 

@@ -38,36 +38,25 @@ INSTITUTION_SORTS = {
 
 
 def place_rows(dash: Dashboard) -> list[dict[str, object]]:
-    """Every region one level below, by talent (then code), with 0 where the ledger has no one yet."""
+    """Every region one level below, by talent (then code), with 0 where the ledger has no one yet; what is
+    recorded at the region itself (an institution or a baseline of the prefecture as a whole) is its 本级 row."""
     dim = dash.place_dim
     found = {str(r[f"{dim}_code"]): r for r in dash.by_place.rows}
+    names = dict(dash.places)
     rows = []
-    for code, name in dash.places:
-        r = found.pop(code, {})
-        rows.append(
-            {
-                "code": code,
-                "name": name,
-                "talent": whole(r.get("talent")),
-                "high_skill": whole(r.get("high_skill")),
-                "share": r.get("high_skill_share"),
-            }
-        )
-    for code, r in found.items():  # unknown domicile and the like
-        rows.append(
-            {
-                "code": code,
-                "name": str(r[f"{dim}_name"]),
-                "talent": whole(r["talent"]),
-                "high_skill": whole(r["high_skill"]),
-                "share": r.get("high_skill_share"),
-            }
-        )
+    for code in [*names, *(c for c in found if c not in names)]:
+        r = found.get(code, {})
+        name = names.get(code) or (f"{dash.region_name}（本级）" if code == dash.region_code else str(r[f"{dim}_name"]))
+        rows.append({"code": code, "name": name, "talent": whole(r.get("talent")),
+                     "high_skill": whole(r.get("high_skill")), "share": r.get("high_skill_share")})  # fmt: skip
     return sorted(rows, key=lambda r: (-whole(r["talent"]), str(r["code"])))
 
 
 def _short_name(code: str, name: str) -> str:
-    return TILES[code][2] if code in TILES else name
+    """A bar's label: a prefecture's short name (as on the map), anything else cut to 8 characters (full on hover)."""
+    if code in TILES and not name.endswith("（本级）"):
+        return TILES[code][2]
+    return name if len(name) <= 8 else name[:7] + "…"
 
 
 def _share_note(row: dict[str, object]) -> str:
@@ -94,6 +83,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
             color(str(r["code"]), BLUE),
             str(r["code"]),
             href(str(r["code"])),
+            name=str(r["name"]),
         )
         for r in rows
     ]
@@ -107,6 +97,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
             str(r["code"]),
             href(str(r["code"])),
             _share_note(r),
+            str(r["name"]),
         )
         for r in ranked
     ]
@@ -219,7 +210,16 @@ def _occupation_panel(dash: Dashboard) -> Panel:
     rows = sorted(known, key=lambda r: (-whole(r["talent"]), str(r["occupation_code"])))
     top = rows[:TOP_OCCUPATIONS]
     unknown = sum(whole(r["talent"]) for r in dash.by_occupation.rows if not r["occupation_code"])
-    bars = [Bar(str(r["occupation_name"])[:8], whole(r["talent"]), TEAL, str(r["occupation_code"])) for r in top]
+    bars = [
+        Bar(
+            _short_name("", str(r["occupation_name"])),
+            whole(r["talent"]),
+            TEAL,
+            str(r["occupation_code"]),
+            name=f"{r['occupation_name']}（{r['occupation_code']}）",
+        )
+        for r in top
+    ]
     chart = hbar_chart(bars, title=f"技能人才最多的{TOP_OCCUPATIONS}个职业", name="by-occupation", unit="人")
     table = [
         [

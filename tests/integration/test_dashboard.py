@@ -168,7 +168,8 @@ async def test_exports_are_the_api_reports(world: World) -> None:
     params = {"as_of": "2025-06-30", "group_by": "prefecture"}
     export = await client.get("/dashboard/export/talent", params={**params, "format": "csv"})
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    assert export.headers["content-disposition"] == 'attachment; filename="talent.csv"'
+    disposition = export.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and ".csv" in disposition, "a download (named by the export's rules)"
     api = await client.get("/api/v1/stats/talent", params={**params, "format": "csv"}, headers=world.bureau)
 
     def table(body: bytes) -> list[list[str]]:
@@ -178,6 +179,14 @@ async def test_exports_are_the_api_reports(world: World) -> None:
     xlsx = await client.get("/dashboard/export/plan_progress", params={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert (await client.get("/dashboard/export/trainees", params={"format": "csv"})).status_code == 404
+    flows = {"as_of": "2025-06-30", "from": "2025-01-01"}
+    for figure, path in (("dual", "dual"), ("new_high_skill", "new-high-skill")):
+        export = await client.get(f"/dashboard/export/{figure}", params={**flows, "format": "csv"})
+        direct = await client.get(f"/api/v1/stats/{path}", params={**period(flows), "format": "csv"},
+                                  headers=world.bureau)  # fmt: skip
+        assert export.status_code == 200 and table(export.content) == table(direct.content), figure
+    export = await client.get("/dashboard/export/institutions", params={**flows, "format": "csv"})
+    assert export.status_code == 200 and "institution_code" in export.content.decode("utf-8-sig")
 
 
 async def test_a_prefecture_bureau_sees_its_own_region_only(world: World) -> None:
