@@ -104,6 +104,8 @@ async def figure(
     query: DashboardQuery,
     name: str,
     group_by: Sequence[str] = (),
+    *,
+    persons: int | None = None,  # institutions: the region's trained persons, when known
 ) -> Report:
     """One figure for the query, exactly as the statistics API computes it (see the module docstring)."""
     dims = parse_group_by(group_by)
@@ -123,7 +125,7 @@ async def figure(
     if name == "new_high_skill":
         return await new_high_skill_report(session, book, scope, start, query.as_of, dims)
     if name == "institutions":
-        return await institutions_report(session, book, scope, query.start, query.as_of)
+        return await institutions_report(session, book, scope, query.start, query.as_of, persons=persons)
     raise ValueError(f"not a dashboard figure: {name!r}")
 
 
@@ -162,7 +164,9 @@ async def dashboard(session: AsyncSession, book: RegionBook, home: str, query: D
         new_high=new_high,
         new_high_year_ago=await figure(session, book, home, ago, "new_high_skill"),
         new_high_by_year=await figure(session, book, home, query, "new_high_skill", ["year"]),
-        institutions=await figure(session, book, home, query, "institutions"),
+        institutions=await figure(
+            session, book, home, query, "institutions", persons=int(str(training.total["persons"]))
+        ),
         plans=await figure(session, book, home, query, "plan_progress"),
         map=shown_on_map,
         places=tuple((code, book.name(code)) for code in below(book, talent.region_code)),

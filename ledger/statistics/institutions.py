@@ -19,7 +19,7 @@ from ledger.statistics.dimensions import JURISDICTION_LABELS, RegionBook, Scope
 from ledger.statistics.levels_sql import high_skill_codes
 from ledger.statistics.refresh import COUNTED_KINDS, LEGACY
 from ledger.statistics.report import Report
-from ledger.statistics.volume import certificates_report, training_report
+from ledger.statistics.volume import training_report
 from ledger.tenancy.tables import ARCHIVE
 
 FIGURES = ("person_times", "persons", "certificates", "high_skill_certificates")
@@ -52,11 +52,18 @@ WHERE i.kind <> $6 AND i.region_code = ANY($3::text[]) AND ($4 = 'all' OR i.juri
 
 
 async def institutions_report(
-    session: AsyncSession, book: RegionBook, scope: Scope, start: dt.date, end: dt.date
+    session: AsyncSession,
+    book: RegionBook,
+    scope: Scope,
+    start: dt.date,
+    end: dt.date,
+    *,
+    persons: int | None = None,
 ) -> Report:
     """One row per institution placed in the scope's region or below (activity or not), sorted by training 人次
-    and then code; the total is the scope's own flows from `volume.py` (persons are distinct across institutions,
-    so they do not add up)."""
+    and then code. 人次 and certificates add up over institutions (each belongs to one), so their totals are the
+    sums; persons are distinct across institutions, so theirs is the region's own training figure (`persons`, when
+    the caller has it already, else counted by `volume.training_report`)."""
     conn = await driver(session)
     records = await conn.fetch(
         _BY_INSTITUTION,
@@ -81,14 +88,10 @@ async def institutions_report(
         for r in records
     ]
     rows.sort(key=lambda row: (-int(str(row["person_times"])), str(row["institution_code"])))
-    training = await training_report(session, book, scope, start, end)
-    issued = await certificates_report(session, book, scope, start, end)
-    total: dict[str, object] = {
-        "person_times": training.total["person_times"],
-        "persons": training.total["persons"],
-        "certificates": issued.total["certificates"],
-        "high_skill_certificates": sum(int(str(r["high_skill_certificates"])) for r in rows),
-    }
+    if persons is None:
+        persons = int(str((await training_report(session, book, scope, start, end)).total["persons"]))
+    total: dict[str, object] = {f: sum(int(str(r[f])) for r in rows) for f in FIGURES}
+    total["persons"] = persons
     return Report(
         figure="institutions",
         title="机构培训与取证",
