@@ -75,7 +75,9 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
     def color(code: str, default: str) -> str:
         return ORANGE if dash.place_dim == "prefecture" and code in dash.south4 else default
 
-    keys = [("南疆四地州", ORANGE), ("其他地区", BLUE)] if dash.place_dim == "prefecture" else []
+    def keys(other: str) -> list[tuple[str, str]]:
+        return [("南疆四地州", ORANGE), ("其他地区", other)] if dash.place_dim == "prefecture" else []
+
     bars = [
         Bar(
             _short_name(str(r["code"]), str(r["name"])),
@@ -87,7 +89,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
         )
         for r in rows
     ]
-    by_place = hbar_chart(bars, title=f"技能人才按{word}", name="by-place", unit="人", keys=keys)
+    by_place = hbar_chart(bars, title=f"技能人才按{word}", name="by-place", unit="人", keys=keys(BLUE))
     ranked = sorted((r for r in rows if r["share"] is not None), key=lambda r: (-float(str(r["share"])), r["code"]))
     shares = [
         Bar(
@@ -102,7 +104,7 @@ def _place_panels(dash: Dashboard) -> list[Panel]:
         for r in ranked
     ]
     share_chart = hbar_chart(
-        shares, title=f"高技能人才占比按{word}", name="high-skill-share", unit="", keys=keys, shares=True
+        shares, title=f"高技能人才占比按{word}", name="high-skill-share", unit="", keys=keys(GREEN), shares=True
     )
     table = [
         [
