@@ -1,6 +1,9 @@
 """Small SVG charts drawn on the server: horizontal bars, columns and lines. Here the geometry (axes, where each mark
-goes); `templates/charts.html` draws it. No script and no external asset, so the dashboard renders offline and
-prints; every mark carries its exact value in `data-value`.
+goes) and the labels; `templates/charts.html` draws it. No script and no external asset, so the dashboard renders
+offline and prints; every mark carries its exact value in `data-value` and on hover.
+
+Every chart is drawn in a 380-unit-wide box with 12-13 unit text, so that on a 390 px phone (where it is scaled to
+the screen) its text stays at least 10 px tall. Figures are written by `numbers.py`, the one format of the page.
 """
 
 from __future__ import annotations
@@ -10,23 +13,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from api.statistics.numbers import axis_label, number, percent, short
+
 FONT = "system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif"
 BLUE = "#2f6fdf"
 ORANGE = "#e8772e"
 GREEN = "#1a8a5a"
 GREY = "#8a94a3"
 PURPLE = "#6b5bd6"
+TEAL = "#0f8b8d"
 GRID = "#e3e7ed"
 INK = "#1b1f24"
 MUTED = "#5a6472"
+WIDTH = 380  # every chart's box (see the module docstring)
+SHARE_STEPS = 10_000  # a share is scaled on whole basis points
 
 
 @dataclass(frozen=True, slots=True)
 class Bar:
     label: str
-    value: int
+    value: float  # a count, or a share (0-1) on a chart of shares
     color: str = BLUE
     key: str = ""  # a region code or a level, for tests and links
+    href: str = ""  # a drill-down link
+    note: str = ""  # more for the hover text (a share's numerator and denominator)
+    name: str = ""  # the full name, on hover, where the label is short
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +45,6 @@ class Series:
     name: str
     color: str
     values: Sequence[int]
-
-
-def number(value: int) -> str:
-    return f"{value:,}"
-
-
-def short(value: float) -> str:
-    """An axis label: 3,200,000 → 320万, 12,500 → 1.25万, 900 → 900."""
-    if abs(value) >= 10_000:
-        text = f"{value / 10_000:.2f}".rstrip("0").rstrip(".")
-        return f"{text}万"
-    return f"{value:,.0f}"
-
-
-def percent(value: object) -> str:
-    """A share or a progress: 0.2224 → 22.24%; no figure → —."""
-    return f"{value * 100:.2f}%" if isinstance(value, float | int) else "—"
 
 
 def nice_scale(value: int, ticks: int = 4) -> tuple[int, int]:
@@ -77,9 +71,9 @@ class Key:
 
 @dataclass(frozen=True, slots=True)
 class Gridline:
-    """One step of the value axis: a line from (x1, y1) to (x2, y2), its value written at (x, y)."""
+    """One step of the value axis: a line from (x1, y1) to (x2, y2), its label written at (x, y)."""
 
-    value: int
+    label: str
     x1: float
     y1: float
     x2: float
@@ -99,6 +93,8 @@ class Row:
     length: float
     height: float
     text_y: float
+    text: str  # the value as written after the bar
+    hover: str  # the exact value
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +107,8 @@ class Column:
     width: float
     height: float
     label_y: float
+    text: str
+    hover: str
 
     @property
     def center(self) -> float:
@@ -126,6 +124,8 @@ class Point:
     value: int
     x: float
     y: float
+    text: str
+    hover: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +160,13 @@ def legend(entries: Sequence[tuple[str, str]], x: int, y: int) -> list[Key]:
     keys = []
     for name, color in entries:
         keys.append(Key(name, color, x, y))
-        x += 30 + 14 * len(name)
+        x += 30 + 13 * len(name)
     return keys
+
+
+def exact(value: float, unit: str, shares: bool = False) -> str:
+    """What hovering over a mark says: the exact figure with its unit."""
+    return percent(value) if shares else f"{number(int(value))} {unit}"
 
 
 def hbar_chart(
@@ -171,46 +176,70 @@ def hbar_chart(
     name: str,
     unit: str,
     keys: Sequence[tuple[str, str]] = (),
-    width: int = 640,
-    label_width: int = 168,
+    label_width: int = 112,
+    shares: bool = False,
 ) -> Chart:
-    """Horizontal bars, one row per bar, the value at the end of each; a legend on top when `keys` are given."""
-    label_w, row_h, top = label_width, 30, 34 if keys else 8
-    end = width - 70
-    scale, step = nice_scale(max((b.value for b in bars), default=0))
+    """Horizontal bars, one row per bar, the value at the end of each; a legend on top when `keys` are given.
+    With `shares`, values are shares (0-1) written as percentages."""
+    width, label_w, row_h, top = WIDTH, label_width, 26, 34 if keys else 8
+    end = width - 58
+    steps = [round(b.value * SHARE_STEPS) if shares else int(b.value) for b in bars]
+    scale, step = nice_scale(max(steps, default=0))
     height = top + row_h * max(len(bars), 1) + 28
     grid = []
-    for tick in range(0, scale + 1, step):
+    for tick in range(0, scale + 1, step) if bars else ():
         x = label_w + (end - label_w) * tick / scale
-        grid.append(Gridline(tick, x, top, x, height - 24, x, height - 8, "middle"))
+        label = percent(tick / SHARE_STEPS, 0) if shares else axis_label(tick, scale)
+        grid.append(Gridline(label, x, top, x, height - 24, x, height - 8, "middle"))
     rows = []
-    for i, bar in enumerate(bars):
+    for i, (bar, value) in enumerate(zip(bars, steps, strict=True)):
         y = top + row_h * i
-        length = (end - label_w) * bar.value / scale
-        rows.append(Row(bar, label_w, y + 5, length, row_h - 10, y + row_h / 2 + 5))
+        length = (end - label_w) * value / scale
+        text = percent(bar.value, 1) if shares else short(bar.value)
+        hover = f"{bar.name or bar.label}：{exact(bar.value, unit, shares)}{bar.note}"
+        rows.append(Row(bar, label_w, y + 4, length, row_h - 8, y + row_h / 2 + 4.5, text, hover))
     return Chart(
-        "hbar", name, title, unit, width, height, keys=legend(keys, label_w, 18), grid=grid, rows=rows,
+        "hbar",
+        name,
+        title,
+        unit,
+        width,
+        height,
+        keys=legend(keys, 8, 18),
+        grid=grid,
+        rows=rows,
         empty_at=None if bars else (width / 2, top + 20),
-    )  # fmt: skip
+    )
 
 
 def _y_axis(scale: int, step: int, left: int, right: int, top: int, bottom: int) -> list[Gridline]:
     grid = []
     for tick in range(0, scale + 1, step):
         y = bottom - (bottom - top) * tick / scale
-        grid.append(Gridline(tick, left, y, right, y, left - 6, y + 4, "end"))
+        grid.append(Gridline(axis_label(tick, scale), left, y, right, y, left - 6, y + 4, "end"))
     return grid
 
 
 def column_chart(bars: Sequence[Bar], *, title: str, name: str, unit: str) -> Chart:
     """Vertical columns (one per year), the value above each."""
-    width, height, left, right, top, bottom = 380, 250, 50, 370, 24, 216
-    scale, step = nice_scale(max((b.value for b in bars), default=0))
+    width, height, left, right, top, bottom = WIDTH, 250, 56, 370, 24, 216
+    scale, step = nice_scale(int(max((b.value for b in bars), default=0)))
     slot = (right - left) / max(len(bars), 1)
     columns = []
     for i, bar in enumerate(bars):
         h = (bottom - top) * bar.value / scale
-        columns.append(Column(bar, left + slot * i + slot * 0.2, bottom - h, slot * 0.6, h, bottom + 18))
+        columns.append(
+            Column(
+                bar,
+                left + slot * i + slot * 0.2,
+                bottom - h,
+                slot * 0.6,
+                h,
+                bottom + 18,
+                short(bar.value),
+                f"{bar.label}：{exact(bar.value, unit)}",
+            )
+        )
     return Chart(
         "column", name, title, unit, width, height, grid=_y_axis(scale, step, left, right, top, bottom), columns=columns
     )
@@ -218,20 +247,33 @@ def column_chart(bars: Sequence[Bar], *, title: str, name: str, unit: str) -> Ch
 
 def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str, name: str, unit: str) -> Chart:
     """Lines over the same x labels (years), a dot and its value at each point, a legend on top."""
-    width, height, left, right, top, bottom = 380, 250, 50, 356, 40, 216
+    width, height, left, right, top, bottom = WIDTH, 250, 56, 356, 40, 216
     scale, tick = nice_scale(max((v for s in series for v in s.values), default=0))
     step = (right - left) / max(len(labels) - 1, 1)
     lines = []
     for s in series:
         points = [
-            Point(s, label, v, left + step * i, bottom - (bottom - top) * v / scale)
+            Point(
+                s,
+                label,
+                v,
+                left + step * i,
+                bottom - (bottom - top) * v / scale,
+                short(v),
+                f"{label} {s.name}：{exact(v, unit)}",
+            )
             for i, (label, v) in enumerate(zip(labels, s.values, strict=True))
         ]
         lines.append((s, points))
     return Chart(
-        "line", name, title, unit, width, height,
+        "line",
+        name,
+        title,
+        unit,
+        width,
+        height,
         keys=legend([(s.name, s.color) for s in series], left, 16),
         grid=_y_axis(scale, tick, left, right, top, bottom),
         ticks=[Tick(label, left + step * i, bottom + 18) for i, label in enumerate(labels)],
         lines=lines,
-    )  # fmt: skip
+    )

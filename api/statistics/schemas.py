@@ -10,7 +10,15 @@ import msgspec
 from ledger.commands import NO_BIDI, ROWS, Title
 from ledger.statistics.report import Report, unsummed
 
-Metric = Literal["training_person_times", "training_persons", "talent", "high_skill", "certificates"]
+Metric = Literal[
+    "training_person_times",
+    "training_persons",
+    "talent",
+    "high_skill",
+    "certificates",
+    "new_high_skill",
+    "new_high_skill_obtained",
+]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

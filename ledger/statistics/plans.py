@@ -127,10 +127,22 @@ async def put_plan(session: AsyncSession, book: RegionBook, key_region: str, cod
     return plan
 
 
-async def plans_in(session: AsyncSession, book: RegionBook, scope: Scope, code: str | None = None) -> list[PlanTarget]:
+async def plans_in(
+    session: AsyncSession,
+    book: RegionBook,
+    scope: Scope,
+    code: str | None = None,
+    *,
+    overlapping: tuple[dt.date, dt.date] | None = None,
+) -> list[PlanTarget]:
+    """The plans kept for the scope's region or below (or plan `code`); with `overlapping`, only those whose period
+    shares a day with it."""
     query = select(PlanTarget).where(PlanTarget.region_code.in_(scope.region_codes)).order_by(PlanTarget.code)
     if code is not None:
         query = query.where(PlanTarget.code == code)
+    if overlapping is not None:
+        first, last = overlapping
+        query = query.where(PlanTarget.starts_on <= last, PlanTarget.ends_on >= first)
     plans = list((await session.execute(query)).scalars())
     if code is not None and not plans:
         raise NotFound(f"no plan {code!r}")
@@ -229,15 +241,39 @@ def progress_report(book: RegionBook, scope: Scope, as_of: dt.date, rows: list[d
     )
 
 
-async def plan_progress(
-    session: AsyncSession, book: RegionBook, key_region: str, scope: Scope, as_of: dt.date, code: str | None = None
-) -> Report:
-    """Every plan kept for the scope's region or below (or plan `code`), with its actual figure on `as_of`."""
+async def plan_actual(session: AsyncSession, book: RegionBook, scope: Scope, metric: str, start: dt.date,
+                      end: dt.date) -> int:  # fmt: skip
+    """A plan's figure over [start, end]: a flow over the period, or a stock on `end`."""
     from ledger.statistics.talent import talent_report
-    from ledger.statistics.volume import certificates_report, training_report
+    from ledger.statistics.volume import certificates_report, new_high_skill_report, training_report
 
+    if metric in ("training_person_times", "training_persons"):
+        report = await training_report(session, book, scope, start, end)
+        return int(str(report.total["person_times" if metric.endswith("times") else "persons"]))
+    if metric == "certificates":
+        report = await certificates_report(session, book, scope, start, end)
+        return int(str(report.total["certificates"]))
+    if metric in ("new_high_skill", "new_high_skill_obtained"):
+        report = await new_high_skill_report(session, book, scope, start, end)
+        return int(str(report.total["obtained" if metric.endswith("obtained") else "first_reached"]))
+    report = await talent_report(session, book, scope, end)
+    return int(str(report.total[metric]))
+
+
+async def plan_progress(
+    session: AsyncSession,
+    book: RegionBook,
+    key_region: str,
+    scope: Scope,
+    as_of: dt.date,
+    code: str | None = None,
+    *,
+    overlapping: tuple[dt.date, dt.date] | None = None,
+) -> Report:
+    """Every plan kept for the scope's region or below (or plan `code`; with `overlapping`, those whose period
+    shares a day with it), with its actual figure on `as_of`."""
     rows: list[dict[str, object]] = []
-    for plan in await plans_in(session, book, scope, code):
+    for plan in await plans_in(session, book, scope, code, overlapping=overlapping):
         plan_scope = resolve_scope(
             book, key_region, region=plan.region_code, jurisdiction=plan.jurisdiction,
             include_baseline=scope.include_baseline,
@@ -245,15 +281,7 @@ async def plan_progress(
         end = min(plan.ends_on, as_of)
         actual: int | None = None
         if end >= plan.starts_on:
-            if plan.metric in ("training_person_times", "training_persons"):
-                report = await training_report(session, book, plan_scope, plan.starts_on, end)
-                actual = int(str(report.total["person_times" if plan.metric.endswith("times") else "persons"]))
-            elif plan.metric == "certificates":
-                report = await certificates_report(session, book, plan_scope, plan.starts_on, end)
-                actual = int(str(report.total["certificates"]))
-            else:
-                report = await talent_report(session, book, plan_scope, end)
-                actual = int(str(report.total[plan.metric]))
+            actual = await plan_actual(session, book, plan_scope, plan.metric, plan.starts_on, end)
         span = (plan.ends_on - plan.starts_on).days + 1
         elapsed = min(max((as_of - plan.starts_on).days + 1, 0), span)
         rows.append(

@@ -50,7 +50,15 @@ GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE, GRAIN_PROVINCE)
 CUBES = tuple(g + c for g in GRAINS for c in (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON, CUBE_ALL))
 PROVINCE = "650000"
 BASES = ("I", "D")  # the issuing institution's region / the trainee's domicile
-PLAN_METRICS = ("training_person_times", "training_persons", "talent", "high_skill", "certificates")
+PLAN_METRICS = (
+    "training_person_times",
+    "training_persons",
+    "talent",
+    "high_skill",
+    "certificates",
+    "new_high_skill",
+    "new_high_skill_obtained",
+)  # new high-skill talent (a) first reached, (b) obtained
 
 
 class TalentSpell(Base):

@@ -70,5 +70,5 @@ async def test_markup_in_a_plan_name_is_text_on_the_dashboard(world: World) -> N
     await sign_in(world.client, secret_of(world.bureau))
     page = await world.client.get("/dashboard", params={"as_of": "2025-06-30"})
     assert page.status_code == 200
-    assert_shown_as_text(page.text, f"规划「{HOSTILE}」", f"{HOSTILE}培训人次")
+    assert_shown_as_text(page.text, f"规划「{HOSTILE}」", f"{HOSTILE}新疆维吾尔自治区")
     assert "<script" not in page.text

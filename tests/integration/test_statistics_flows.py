@@ -188,6 +188,9 @@ def plan_rows(raw: Raw, where: Where, as_of: dt.date, baseline: bool) -> list[di
                 actual = figures[((), "person_times" if metric.endswith("times") else "persons")]
             elif metric == "certificates":
                 actual = world.certificates(raw, own, plan["starts_on"], end, ())[((), "certificates")]
+            elif metric.startswith("new_high_skill"):
+                figure = "obtained" if metric.endswith("obtained") else "first_reached"
+                actual = world.new_high_skill(raw, own, plan["starts_on"], end, ())[((), figure)]
             else:
                 query = {"region": plan["region"], "jurisdiction": plan["jurisdiction"], "basis": "institution",
                          "baseline": baseline}  # fmt: skip
