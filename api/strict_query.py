@@ -2,7 +2,7 @@
 
 A filter that is misspelt (`?trainee=…` for `?trainee_id=…`) would otherwise silently answer with everything. The
 declared names are the route's own query parameters and those of its dependencies, as Litestar resolved them
-(the route's KwargsModel); `strict_query` runs as the app's `before_request`, after the guards (a caller without a
+(the route's KwargsModel), and those a page reads itself (`opt={OWN_QUERY: names}`, the dashboard's filters); `strict_query` runs as the app's `before_request`, after the guards (a caller without a
 key learns nothing of a route's parameters) and before any parameter is parsed.
 """
 
@@ -15,6 +15,10 @@ from litestar.routes import HTTPRoute
 from api.problems import problem_response
 from ledger.errors import FieldError
 
+OWN_QUERY = "own_query"
+"""A handler's `opt` key naming the query parameters it reads itself (a page that explains a bad filter beside its
+field rather than letting Litestar refuse it): they count as declared."""
+
 
 def declared_queries(app: Litestar) -> dict[HTTPRouteHandler, frozenset[str]]:
     """Each route handler's declared query parameter names."""
@@ -22,7 +26,8 @@ def declared_queries(app: Litestar) -> dict[HTTPRouteHandler, frozenset[str]]:
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for handler, kwargs_model in route.route_handler_map.values():
-                found[handler] = frozenset(p.field_alias for p in kwargs_model.expected_query_params)
+                declared = {p.field_alias for p in kwargs_model.expected_query_params}
+                found[handler] = frozenset(declared | set(handler.opt.get(OWN_QUERY, ())))
     return found
 
 

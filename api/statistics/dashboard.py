@@ -32,6 +32,7 @@ from api.statistics.pages import (
 )
 from api.statistics.plan_form import CODE, read_plan_form, refused
 from api.statistics.reconciliation import dashboard_section
+from api.strict_query import OWN_QUERY
 from ledger import clock
 from ledger.database.constraints import named_violations
 from ledger.errors import LedgerError, NotFound
@@ -66,6 +67,10 @@ def _who(principal: Principal, book: RegionBook) -> str:
         return "管理员密钥"
     region = principal.region_code or ""
     return f"人社局密钥 · {book.name(region)}（{region}）"
+
+
+FILTERS = {OWN_QUERY: ("as_of", "from", "region", "jurisdiction", "map", "sort", "plans", "edit", "saved")}
+"""The page's query: read and explained by `read_filters` (a bad one beside its field), unknown ones refused."""
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -121,7 +126,7 @@ class DashboardController(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/", guards=[signed_in_bureau], exception_handlers=TO_SIGN_IN)
+    @get("/", guards=[signed_in_bureau], exception_handlers=TO_SIGN_IN, opt=FILTERS)
     async def page(
         self, request: Request, db_session: DbSession, principal: Caller, home_region: HomeRegion
     ) -> Response:
@@ -129,7 +134,7 @@ class DashboardController(Controller):
         as_of, from, region, jurisdiction; views: map (the map's figure), sort (institutions), plans=all, edit."""
         return await _page(request, db_session, principal, home_region)
 
-    @post("/plans", guards=[signed_in_bureau], exception_handlers=TO_SIGN_IN, status_code=303)
+    @post("/plans", guards=[signed_in_bureau], exception_handlers=TO_SIGN_IN, status_code=303, opt=FILTERS)
     async def save_plan(
         self, request: Request, db_session: DbSession, principal: Caller, home_region: HomeRegion
     ) -> Response:
