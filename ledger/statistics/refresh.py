@@ -191,13 +191,14 @@ async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
         if n:
             for cell in _cells(what, prefecture):
                 days[(cell, day)] += n
-    day_rows = [(cell, day, n) for (cell, day), n in days.items() if n]
-    if not day_rows:
+    changed = [(cell, day, n) for (cell, day), n in days.items() if n]
+    if not changed:
         return
+    day_rows = [row for row in changed if row[0][0] % 100 < GRAIN_PREFECTURE]  # days at the recorded region only
     # Every cell with a day row gets its month array moved (by zeros where its changes net out within a month),
     # so that a day row's cell always exists.
     months: dict[CellKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for cell, day, n in day_rows:
+    for cell, day, n in changed:
         months[cell][month_index(day)] += n
     cell_rows: list[tuple[CellKey, int, str]] = []
     for cell, by_month in months.items():
@@ -262,9 +263,10 @@ GROUP BY 1, 2, 3
 HAVING sum(m.delta) <> 0
 """  # noqa: S608 (fixed text)
 
-_WRITE_DAYS = """
-INSERT INTO talent_days (cube, day, cell, persons) SELECT cube, day, cell, persons FROM rollup_stage ORDER BY 1, 2, 3
-"""
+_WRITE_DAYS = f"""
+INSERT INTO talent_days (cube, day, cell, persons)
+SELECT cube, day, cell, persons FROM rollup_stage WHERE cube % 100 < {GRAIN_PREFECTURE} ORDER BY 1, 2, 3
+"""  # noqa: S608 (fixed text)
 
 _VALUES = cell_values_sql("cell")
 _WRITE_CELLS = f"""

@@ -3,13 +3,13 @@
 `talent_spells` holds, per person, the date ranges over which their highest valid skill certificate (and so the
 region, occupation and level they are counted under) stays the same. The rollup of those spells is kept per cell
 (a cube's dimensions): `talent_cells`, one row per cell with the stock at every month end in an array, and
-`talent_days`, the cell's change on each day, keyed by the cell's packed 64-bit key (`cell_key_sql`) so that a day
-row is 16 bytes of data. The stock on T is one array element plus at most half a month of day changes, so a query
-reads each cell once plus a few day rows. Both are moved for the persons touched, in the same transaction as the
-certificate writes (`refresh_talent`). Each spell counts in every cube at two grains of region (as recorded, and
-the prefecture; the province is the sum of the prefecture cells) on two bases. Spells and cells carry a layer
-(spells.py): B for both views, A / L for the timelines of persons holding legacy certificates (the baseline) with
-and without them.
+`talent_days`, the change on each day of the cells at the recorded region, keyed by the cell's packed 64-bit key
+(`cell_key_sql`) so that a day row is 16 bytes of data (a prefecture cell's days are its counties' days). The stock
+on T is one array element plus at most half a month of day changes, so a query reads each cell once plus a few day
+rows. Both are moved for the persons touched, in the same transaction as the certificate writes
+(`refresh_talent`). Each spell counts in every cube at two grains of region (as recorded, and the prefecture; the
+province is the sum of the prefecture cells) on two bases. Spells and cells carry a layer (spells.py): B for both
+views, A / L for the timelines of persons holding legacy certificates (the baseline) with and without them.
 """
 
 from __future__ import annotations
@@ -35,17 +35,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ledger.database.base import Base, _now
 
 # A rollup cube is one choice of dimensions next to region, jurisdiction and level ...
-CUBE_PLACE = 1  # region, jurisdiction, level
-CUBE_OCCUPATION = 2  # + occupation and sex
-CUBE_PERSON = 3  # + sex and birth year
-CUBE_ALL = 4  # + occupation, sex and birth year
-CUBE_KEEPS = {CUBE_PLACE: frozenset(), CUBE_OCCUPATION: frozenset({"occupation", "sex"}),
+CUBE_PLACE = 1  # region, jurisdiction, level, sex (twice the cells of none, and county × gender reads few)
+CUBE_OCCUPATION = 2  # + occupation
+CUBE_PERSON = 3  # + birth year
+CUBE_ALL = 4  # + occupation and birth year
+CUBE_KEEPS = {CUBE_PLACE: frozenset({"sex"}), CUBE_OCCUPATION: frozenset({"occupation", "sex"}),
               CUBE_PERSON: frozenset({"sex", "birth_year"}),
               CUBE_ALL: frozenset({"occupation", "sex", "birth_year"})}  # fmt: skip
 # ... one grain of region, so that a query over a large region reads few cells ...
 GRAIN_REGION = 0  # the region as recorded (a county, or a prefecture / the province for institutions there)
 GRAIN_PREFECTURE = 10  # a county's prefecture (anything else as recorded); the province = all of them
-GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE)
+GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE)  # day rows are kept at GRAIN_REGION only (a query maps them up)
 # ... and one basis: the cube number is basis + grain + dimensions.
 BASES = {"I": 0, "D": 100}  # the issuing institution's region / the trainee's domicile
 CUBES = tuple(b + g + c for b in BASES.values() for g in GRAINS for c in CUBE_KEEPS)

@@ -31,8 +31,11 @@ from ledger.statistics.tables import (
     CUBE_KEEPS,
     GRAIN_PREFECTURE,
     GRAIN_REGION,
+    SHIFT,
     layer_range,
 )
+
+_REGION_BITS = (1 << (SHIFT["layer"] - SHIFT["region_code"])) - 1
 
 FIGURES = ("talent", "high_skill")
 TALENT_DIMENSIONS = ("region", "prefecture", "south4", "level", "occupation_group", "occupation", "gender",
@@ -88,8 +91,15 @@ def _key_ranges(layers: Sequence[str], codes: list[str] | None) -> tuple[list[in
     return [r[0] for r in ranges], [r[1] for r in ranges]
 
 
+def _prefectures(book: RegionBook) -> tuple[list[int], list[int]]:
+    """Each county's code and its prefecture's, as numbers: a prefecture cell's day changes are its counties'."""
+    pairs = [(int(r.code), int(r.parent_code)) for r in book.regions.values()
+             if r.level == "county" and r.parent_code and r.code.isdigit() and r.parent_code.isdigit()]  # fmt: skip
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 async def talent_rows(
-    session: AsyncSession, scope: Scope, as_of: dt.date, dims: Sequence[str], occupations: int = 100
+    session: AsyncSession, book: RegionBook, scope: Scope, as_of: dt.date, dims: Sequence[str]
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
     """Ledger persons on `as_of` grouped by `dims` (no baseline). Each person is in exactly one group."""
     conn = await driver(session)
@@ -97,7 +107,8 @@ async def talent_rows(
     keys = [f"g_{d}" for d in dims]
     group_by = f"GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     grain, codes = _grain(scope, dims)
-    cube = BASES["I" if scope.basis == "institution" else "D"] + grain + cube_for(dims, occupations)
+    basis_cube = BASES["I" if scope.basis == "institution" else "D"] + cube_for(dims, len(book.occupations))
+    counties, prefectures = _prefectures(book) if grain == GRAIN_PREFECTURE else ([], [])
     lows, highs = _key_ranges(talent_layers(scope.include_baseline), codes)
     cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                    birth_year="c.birth_year")  # fmt: skip
@@ -112,9 +123,13 @@ async def talent_rows(
     else:
         k, since, until, sign = month_index(as_of), as_of + dt.timedelta(days=1), last, -1
     sql = f"""
-        WITH d AS (
-            SELECT cell, sum(persons)::bigint AS persons FROM talent_days
-            WHERE cube = $1 AND day BETWEEN $3 AND $4 GROUP BY cell
+        WITH d AS (  -- day rows are at the recorded region: for a prefecture cell, its counties' (region replaced)
+            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
+                   sum(x.persons)::bigint AS persons
+            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_days
+                  WHERE cube = $10 AND day BETWEEN $3 AND $4) x
+            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
+            GROUP BY 1
         ),
         c AS (
             SELECT t.cell, t.region_code, t.level, t.occupation_code, t.sex, t.birth_year,
@@ -130,7 +145,8 @@ async def talent_rows(
                  ::bigint AS high_skill
         FROM c LEFT JOIN d ON d.cell = c.cell LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-    records = await conn.fetch(sql, cube, k, since, until, lows, highs, scope.jurisdiction, high, sign)
+    records = await conn.fetch(sql, basis_cube + grain, k, since, until, lows, highs, scope.jurisdiction, high, sign,
+                               basis_cube + GRAIN_REGION, counties, prefectures)  # fmt: skip
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
         for r in records
@@ -168,9 +184,9 @@ async def baseline_rows(
 
 
 async def _stock(
-    session: AsyncSession, scope: Scope, as_of: dt.date, dims: Sequence[str], occupations: int = 100
+    session: AsyncSession, book: RegionBook, scope: Scope, as_of: dt.date, dims: Sequence[str]
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
-    rows = await talent_rows(session, scope, as_of, dims, occupations)
+    rows = await talent_rows(session, book, scope, as_of, dims)
     if scope.include_baseline:
         rows += await baseline_rows(session, scope, as_of, dims)
     return rows
@@ -194,14 +210,13 @@ async def talent_report(
     dims = tuple(group_by)
     plain = tuple(d for d in dims if d != "year")
     labeller = Labeller(book, dims)
-    occupations = len(book.occupations)
     if "year" in dims:
         rows: list[tuple[dict[str, object], dict[str, int]]] = []
         for day in year_ends(first_year or as_of.year - 4, as_of):
-            rows += [({**v, "year": day.year}, c) for v, c in await _stock(session, scope, day, plain, occupations)]
+            rows += [({**v, "year": day.year}, c) for v, c in await _stock(session, book, scope, day, plain)]
     else:
-        rows = await _stock(session, scope, as_of, plain, occupations)
-    total_rows = await _stock(session, scope, as_of, ())
+        rows = await _stock(session, book, scope, as_of, plain)
+    total_rows = await _stock(session, book, scope, as_of, ())
     total: dict[str, object] = {name: sum(c[name] for _, c in total_rows) for name in FIGURES}
     total["high_skill_share"] = rate(total["high_skill"], total["talent"])
     merged = merge_rows(labeller, rows, FIGURES)
