@@ -24,6 +24,7 @@ from ledger.statistics.tables import (
     CUBE_KEEPS,
     GRAIN_PREFECTURE,
     GRAIN_REGION,
+    SHIFT,
     cell_key_sql,
     cell_values_sql,
 )
@@ -237,12 +238,15 @@ FROM talent_spells WHERE valid_to IS NOT NULL
 """
 
 _KEY_OF_MOVE = cell_key_sql({
-    "layer": "m.layer", "region_code": "g.region", "jurisdiction": "m.jurisdiction", "level": "m.level",
+    "layer": "m.layer", "region_code": "b.region", "jurisdiction": "m.jurisdiction", "level": "m.level",
     "occupation_code": _kept("occupation", "m.occupation_code", "''"), "sex": _kept("sex", "m.sex", "''"),
     "birth_year": _kept("birth_year", "m.birth_year", "0"),
 })  # fmt: skip
+_REGION = f"((cell >> {SHIFT['region_code']}) & {(1 << (SHIFT['layer'] - SHIFT['region_code'])) - 1})"
 
-# Each day's netted moves per counted-under values (few: a day's persons share them), then every cell they count in.
+# Each day's netted moves per counted-under values (a day's persons share them), then every recorded-region cell
+# they count in (the day rows), then per month (the prefecture cells' months: their counties' months added up),
+# then each cell's month array: one text segment per month with a change, repeated until the next one.
 _STAGE_DAYS = f"""
 CREATE TEMP TABLE rollup_stage ON COMMIT DROP AS
 WITH moves AS (
@@ -250,46 +254,54 @@ WITH moves AS (
            sum(delta) AS delta
     FROM ({_SPELL_MOVES}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 HAVING sum(delta) <> 0
 )
-SELECT (b.offset_ + g.grain + c.cube)::smallint AS cube, {_KEY_OF_MOVE} AS cell, m.day, sum(m.delta)::int AS persons
+SELECT (b.offset_ + c.cube)::smallint AS cube, {_KEY_OF_MOVE} AS cell, m.day, sum(m.delta)::int AS persons
 FROM moves m
-CROSS JOIN (VALUES ({BASES["I"]}), ({BASES["D"]})) AS b(offset_)
-CROSS JOIN LATERAL (SELECT CASE b.offset_ WHEN {BASES["I"]} THEN m.region_code ELSE m.domicile_code END AS recorded) r
-LEFT JOIN regions pr ON pr.code = r.recorded
-CROSS JOIN LATERAL (VALUES ({GRAIN_REGION}, r.recorded),
-                           ({GRAIN_PREFECTURE}, CASE WHEN pr.level = 'county' THEN pr.parent_code ELSE r.recorded END))
-               AS g(grain, region)
+CROSS JOIN LATERAL (VALUES ({BASES["I"]}, m.region_code), ({BASES["D"]}, m.domicile_code)) AS b(offset_, region)
 CROSS JOIN unnest('{{{",".join(map(str, CUBE_KEEPS))}}}'::smallint[]) AS c(cube)
 GROUP BY 1, 2, 3
 HAVING sum(m.delta) <> 0
 """  # noqa: S608 (fixed text)
 
-_WRITE_DAYS = f"""
-INSERT INTO talent_days (cube, day, cell, persons)
-SELECT cube, day, cell, persons FROM rollup_stage WHERE cube % 100 < {GRAIN_PREFECTURE} ORDER BY 1, 2, 3
+_WRITE_DAYS = """
+INSERT INTO talent_days (cube, day, cell, persons) SELECT cube, day, cell, persons FROM rollup_stage ORDER BY 1, 2, 3
+"""
+
+_STAGE_MONTHS = """
+CREATE TEMP TABLE rollup_months ON COMMIT DROP AS
+SELECT cube, cell, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m, sum(persons)::int AS delta
+FROM rollup_stage GROUP BY 1, 2, 3
+"""
+
+_STAGE_PREFECTURE_MONTHS = f"""
+INSERT INTO rollup_months (cube, cell, m, delta)
+SELECT x.cube + {GRAIN_PREFECTURE}, x.cell + ((coalesce(p.prefecture, x.region) - x.region) << {SHIFT["region_code"]}),
+       x.m, sum(x.delta)
+FROM (SELECT cube, cell, {_REGION} AS region, m, delta FROM rollup_months) x
+LEFT JOIN (SELECT code::bigint AS county, parent_code::bigint AS prefecture FROM regions
+           WHERE level = 'county' AND parent_code IS NOT NULL) p ON p.county = x.region
+GROUP BY 1, 2, 3
 """  # noqa: S608 (fixed text)
 
 _VALUES = cell_values_sql("cell")
 _WRITE_CELLS = f"""
-WITH by_month AS (
-    SELECT cube, cell, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m, sum(persons) AS delta
-    FROM rollup_stage GROUP BY 1, 2, 3
-),
-running AS (
+WITH running AS (
     SELECT cube, cell, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
            min(m) OVER (PARTITION BY cube, cell) AS first_month
-    FROM by_month
+    FROM rollup_months
     WINDOW w AS (PARTITION BY cube, cell ORDER BY m)
 )
 INSERT INTO talent_cells (cube, cell, {_CELL_COLUMNS}, first_month, stock)
-SELECT cube, cell, {", ".join(_VALUES[f] for f in CELL_FIELDS)}, first_month, array_agg(stock::int ORDER BY month)
-FROM running CROSS JOIN LATERAL generate_series(m, coalesce(next_m - 1, m)) AS month
+SELECT cube, cell, {", ".join(_VALUES[f] for f in CELL_FIELDS)}, first_month,
+       ('{{' || string_agg(rtrim(repeat(stock::text || ',', coalesce(next_m - m, 1)), ','), ',' ORDER BY m)
+        || '}}')::int[]
+FROM running
 GROUP BY cube, cell, first_month
 ORDER BY cube, cell
 """  # noqa: S608 (fixed text)
 
 
-REBUILD_ROLLUP = (_STAGE_DAYS, _WRITE_DAYS, _WRITE_CELLS, "DROP TABLE rollup_stage", "ANALYZE talent_days",
-                  "ANALYZE talent_cells")  # fmt: skip
+REBUILD_ROLLUP = (_STAGE_DAYS, _WRITE_DAYS, _STAGE_MONTHS, "DROP TABLE rollup_stage", _STAGE_PREFECTURE_MONTHS,
+                  _WRITE_CELLS, "DROP TABLE rollup_months", "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
 
 
 async def rebuild_talent(
