@@ -109,6 +109,8 @@ async def talent_rows(
     grain, codes = _grain(scope, dims)
     basis_cube = BASES["I" if scope.basis == "institution" else "D"] + cube_for(dims, len(book.occupations))
     counties, prefectures = _prefectures(book) if grain == GRAIN_PREFECTURE else ([], [])
+    # the day rows of the scope's regions only (they are at the recorded region: every region under the scope)
+    within = [] if codes is None else [int(c) for c in scope.region_codes if c.isdigit()]
     lows, highs = _key_ranges(talent_layers(scope.include_baseline), codes)
     cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                    birth_year="c.birth_year")  # fmt: skip
@@ -129,6 +131,7 @@ async def talent_rows(
             FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_days
                   WHERE cube = $10 AND day BETWEEN $3 AND $4) x
             LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
+            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
             GROUP BY 1
         ),
         c AS (
@@ -146,7 +149,7 @@ async def talent_rows(
         FROM c LEFT JOIN d ON d.cell = c.cell LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
     records = await conn.fetch(sql, basis_cube + grain, k, since, until, lows, highs, scope.jurisdiction, high, sign,
-                               basis_cube + GRAIN_REGION, counties, prefectures)  # fmt: skip
+                               basis_cube + GRAIN_REGION, counties, prefectures, within)  # fmt: skip
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
         for r in records
