@@ -1,6 +1,11 @@
 """Statistics at provincial scale: the load time of the synthetic province and p50/p95 of /stats/talent shapes.
 
-    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|small] [--rounds 50] [--refresh]
+    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|million|tenth|small] [--rounds 50]
+        [--refresh]
+
+`--load` fills an empty database (reference data loaded) first: xinjiang 3.2 M persons, million 1 M, tenth 0.32 M.
+The run prints the rollup's rows and bytes (talent_cells + talent_days, indexes included) per person and the load
+average beside every figure: the reference machine is shared.
 
 Query shapes run through the same service the endpoint calls (`talent_report`), on random as-of dates, after a
 warm-up; the figures printed are wall-clock per query including the Python roll-up. The baseline, timed in the same

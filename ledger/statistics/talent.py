@@ -115,6 +115,12 @@ async def talent_rows(
     cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                    birth_year="c.birth_year")  # fmt: skip
     groups = group_sql(dims, cols, as_of.year, scope.age_bands)
+    read = {"region_code": {"region", "prefecture", "south4"}, "occupation_code": {"occupation", "occupation_group"},
+            "sex": {"gender"}, "birth_year": {"age_band"}}  # fmt: skip
+    raw = ", ".join(
+        ["c.level", *(f"c.{col}" if wanted & set(dims) else f"NULL::{'int' if col == 'birth_year' else 'text'} AS {col}"
+                      for col, wanted in read.items())]
+    )  # fmt: skip
     # T's stock = a month-end stock from the array, moved by the day changes between that month end and T:
     # the end of the month before T plus T's month's changes up to T, or (from the middle of the month on)
     # the end of T's month minus its changes after T. Either way at most half a month of day rows.
@@ -141,12 +147,16 @@ async def talent_rows(
             FROM unnest($5::bigint[], $6::bigint[]) AS r(low, high)
             JOIN talent_cells t ON t.cube = $1 AND t.cell BETWEEN r.low AND r.high
             WHERE ($7 = 'all' OR t.jurisdiction = $7)
+        ),
+        raw AS (  -- added up per value the grouping reads first, so that the labels are computed per group
+            SELECT {raw}, sum(c.persons + $9 * coalesce(d.persons, 0)) AS persons
+            FROM c LEFT JOIN d ON d.cell = c.cell
+            GROUP BY 1, 2, 3, 4, 5
         )
         SELECT {", ".join([*groups, ""])}
-               coalesce(sum(c.persons + $9 * coalesce(d.persons, 0)), 0)::bigint AS talent,
-               coalesce(sum(c.persons + $9 * coalesce(d.persons, 0)) FILTER (WHERE c.level = ANY($8::smallint[])), 0)
-                 ::bigint AS high_skill
-        FROM c LEFT JOIN d ON d.cell = c.cell LEFT JOIN regions rg ON rg.code = c.region_code
+               coalesce(sum(c.persons), 0)::bigint AS talent,
+               coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($8::smallint[])), 0)::bigint AS high_skill
+        FROM raw c LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
     records = await conn.fetch(sql, basis_cube + grain, k, since, until, lows, highs, scope.jurisdiction, high, sign,
                                basis_cube + GRAIN_REGION, counties, prefectures, within)  # fmt: skip
