@@ -1,9 +1,10 @@
 """Strict queries: a query parameter the route does not declare is refused (400 naming it), never ignored.
 
 A filter that is misspelt (`?trainee=…` for `?trainee_id=…`) would otherwise silently answer with everything. The
-declared names are the route's own query parameters and those of its dependencies, as Litestar resolved them
-(the route's KwargsModel), and those a page reads itself (`opt={OWN_QUERY: names}`, the dashboard's filters); `strict_query` runs as the app's `before_request`, after the guards (a caller without a
-key learns nothing of a route's parameters) and before any parameter is parsed.
+declared names are the route's own query parameters and those of its dependencies, as Litestar resolved them (the
+route's KwargsModel), and those a page reads itself (`opt={OWN_QUERY: names}`: the dashboard's filters, explained
+beside their fields). `strict_query` runs as the app's `before_request`, after the guards (a caller without a key
+learns nothing of a route's parameters) and before any parameter is parsed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """Statistics at provincial scale: the load time of the synthetic province and p50/p95 of /stats/talent shapes.
 
-    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|small] [--rounds 50] [--refresh]
+    LEDGER_DATABASE_URL=postgresql://… python bench/stats.py [--load xinjiang|million|tenth|small] [--rounds 50]
+        [--refresh]
+
+`--load` fills an empty database (reference data loaded) first: xinjiang 3.2 M persons, million 1 M, tenth 0.32 M.
+The run prints the rollup's rows and bytes (talent_cells + talent_days, indexes included) per person and the load
+average beside every figure: the reference machine is shared.
 
 Query shapes run through the same service the endpoint calls (`talent_report`), on random as-of dates, after a
 warm-up; the figures printed are wall-clock per query including the Python roll-up. The baseline, timed in the same
@@ -114,7 +119,8 @@ async def refresh_costs(sessions: Any, persons: int = 10_000) -> None:
             persons)]  # fmt: skip
         started = time.perf_counter()
         await refresh_talent(session, ids)
-        print(f"refresh_talent, {len(ids):,} unchanged persons: {time.perf_counter() - started:.3f} s")
+        took = time.perf_counter() - started
+        print(f"refresh_talent, {len(ids):,} unchanged persons: {took:.3f} s ({took / len(ids) * 1000:.3f} ms each)")
         await session.rollback()
     for label, scattered in (("one institution, one day", False), ("scattered institutions and days", True)):
         async with sessions() as session:
@@ -125,9 +131,10 @@ async def refresh_costs(sessions: Any, persons: int = 10_000) -> None:
             made = await conn.fetchval("SELECT count(*) FROM certificates WHERE template_version = 'bench'")
             started = time.perf_counter()
             await refresh_talent(session, ids)
+            took = time.perf_counter() - started
             print(
                 f"refresh_talent, {len(ids):,} new persons ({made:,} certificates, {label}): "
-                f"{time.perf_counter() - started:.3f} s"
+                f"{took:.3f} s ({took / len(ids) * 1000:.3f} ms each, load average {os.getloadavg()[0]:.1f})"
             )
             await session.rollback()
 
@@ -171,14 +178,17 @@ async def main(url: str, load: str | None, rounds: int, refresh: bool, scan_roun
         book = await region_book(session)
         counts = await (await driver(session)).fetchrow(
             "SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM certificates), "
-            "(SELECT count(*) FROM completions), (SELECT count(*) FROM talent_months) + "
-            "(SELECT count(*) FROM talent_days)"
+            "(SELECT count(*) FROM completions), (SELECT count(*) FROM talent_cells) + "
+            "(SELECT count(*) FROM talent_days), pg_total_relation_size('talent_cells') + "
+            "pg_total_relation_size('talent_days'), pg_total_relation_size('talent_spells')"
         )
         print(
             f"persons {counts[0]:,}  certificates {counts[1]:,}  completions {counts[2]:,}  rollup rows {counts[3]:,}"
+            f"  rollup {counts[4] / 2**20:,.0f} MiB ({counts[4] / max(counts[0], 1):,.0f} B/person)"
+            f"  spells {counts[5] / 2**20:,.0f} MiB  load average {os.getloadavg()[0]:.1f}"
         )
         rng = random.Random(7)
-        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'scan p50':>9} {'ratio':>7}")
+        print(f"{'shape':40} {'p50 ms':>8} {'p95 ms':>8} {'scan p50':>9} {'ratio':>7}  load")
         for name, params, dims in SHAPES:
             scope = resolve_scope(book, "650000", **params)
             times, scans = [], []
@@ -196,7 +206,8 @@ async def main(url: str, load: str | None, rounds: int, refresh: bool, scan_roun
             times.sort()
             p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
             p50, scan = statistics.median(times), statistics.median(scans)
-            print(f"{name:40} {p50:8.1f} {p95:8.1f} {scan:9.1f} {scan / p50:6.0f}×  (total {report.total['talent']:,})")
+            print(f"{name:40} {p50:8.1f} {p95:8.1f} {scan:9.1f} {scan / p50:6.0f}×  {os.getloadavg()[0]:4.1f}"
+                  f"  (total {report.total['talent']:,})")  # fmt: skip
         await session.rollback()
     await engine.dispose()
 

@@ -3,7 +3,8 @@
 It reads the persons' certificates, status changes and stored spells in four set-based queries, computes the
 spells in Python (`spells.person_spells`), and for the persons whose spells changed replaces them (one DELETE, one
 COPY) and moves the rollup by the difference, aggregated per cell in Python and applied with one multi-row upsert
-per rollup table. A person whose spells did not change costs no write at all.
+per rollup table (the cells' month arrays, then their day rows). A person whose spells did not change costs no
+write at all.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.database.driver import driver
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
 from ledger.statistics.tables import (
+    BASES,
+    CELL_FIELDS,
     CUBE_KEEPS,
     GRAIN_PREFECTURE,
-    GRAIN_PROVINCE,
     GRAIN_REGION,
-    PROVINCE,
+    SHIFT,
+    cell_key_sql,
+    cell_values_sql,
 )
 
 LEGACY = "legacy_qualification"  # imported pre-ledger certificates: the person-by-person baseline
@@ -30,7 +34,7 @@ COUNTED_KINDS = ("skill_level", LEGACY)  # 专项职业能力证书 (special_abi
 SPELL_COLUMNS = ("person_id", "valid_from", "valid_to", "certificate_id", "level", "region_code", "domicile_code",
                  "jurisdiction", "occupation_code", "sex", "birth_year", "layer")  # fmt: skip
 
-CellKey = tuple[int, str, str, str, int, str, str, int, str]
+CellKey = tuple[int, str, str, str, int, str, str, int]  # cube, then CELL_FIELDS
 _NO_DAY = dt.date.min
 
 
@@ -68,34 +72,32 @@ _STORED_SPELLS = f"""
 SELECT {", ".join(SPELL_COLUMNS)} FROM talent_spells WHERE person_id = ANY($1::bigint[])
 """  # noqa: S608 (fixed text)
 
-_CELL_UNNEST = """unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
-                 $8::smallint[], $9::text[])"""
-_CELL_COLUMNS = "cube, basis, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer"
+# cube, then CELL_FIELDS (layer, region, jurisdiction, level, occupation, sex, birth year), then two more columns
+_CELL_UNNEST = "unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[], " \
+               "$8::smallint[], $9::{}[], $10::{}[])"  # fmt: skip
+_CELL_COLUMNS = ", ".join(CELL_FIELDS)
+_KEY = cell_key_sql({f: f"k.{f}" for f in CELL_FIELDS})
 
-# Rows go in key order so that concurrent refreshes lock rollup rows in one order (no deadlock).
-_UPSERT_MONTHS = f"""
-INSERT INTO talent_months AS t ({_CELL_COLUMNS}, first_month, stock)
-SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, k.layer,
-       v.f, v.s::int[]
-FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
-                                        birth_year, layer, n)
-JOIN unnest($10::int[], $11::text[]) WITH ORDINALITY AS v(f, s, n) USING (n)
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-ON CONFLICT ({_CELL_COLUMNS}) DO UPDATE
+# Cells go in key order so that concurrent refreshes lock rollup rows in one order (no deadlock); a transaction
+# locks its cells before their day rows, so two that share a day row meet first at its cell.
+_UPSERT_CELLS = f"""
+INSERT INTO talent_cells AS t (cube, cell, {_CELL_COLUMNS}, first_month, stock)
+SELECT k.cube, {_KEY}, {", ".join(f"k.{f}" for f in CELL_FIELDS)}, k.f, k.s::int[]
+FROM {_CELL_UNNEST.format("int", "text")}
+     AS k(cube, {_CELL_COLUMNS}, f, s)
+ORDER BY 1, 2
+ON CONFLICT (cube, cell) DO UPDATE
 SET first_month = least(t.first_month, excluded.first_month),
     stock = talent_stock_add(t.first_month, t.stock, excluded.first_month, excluded.stock)
 """  # noqa: S608 (fixed text)
 
 _UPSERT_DAYS = f"""
-INSERT INTO talent_days AS t ({_CELL_COLUMNS}, day, persons)
-SELECT k.cube, k.basis, k.region_code, k.jurisdiction, k.level, k.occupation_code, k.sex, k.birth_year, k.layer,
-       v.day, v.persons
-FROM {_CELL_UNNEST} WITH ORDINALITY AS k(cube, basis, region_code, jurisdiction, level, occupation_code, sex,
-                                        birth_year, layer, n)
-JOIN unnest($10::date[], $11::bigint[]) WITH ORDINALITY AS v(day, persons, n) USING (n)
-ORDER BY 1, 2, 10, 3, 4, 5, 6, 7, 8, 9
-ON CONFLICT (cube, basis, day, region_code, jurisdiction, level, occupation_code, sex, birth_year, layer) DO UPDATE
-SET persons = t.persons + excluded.persons
+INSERT INTO talent_days AS t (cube, day, cell, persons)
+SELECT k.cube, k.day, {_KEY}, k.persons
+FROM {_CELL_UNNEST.format("date", "int")}
+     AS k(cube, {_CELL_COLUMNS}, day, persons)
+ORDER BY 1, 2, 3
+ON CONFLICT (cube, day, cell) DO UPDATE SET persons = t.persons + excluded.persons
 """  # noqa: S608 (fixed text)
 
 
@@ -164,13 +166,13 @@ _PREFECTURES = "SELECT code, CASE WHEN level = 'county' THEN parent_code ELSE co
 
 
 def _cells(s: Spell, prefecture: dict[str, str]) -> tuple[CellKey, ...]:
-    """The rollup cells a spell counts in: every cube at three grains of region on two bases."""
+    """The rollup cells a spell counts in: every cube at two grains of region on two bases."""
     return tuple(
-        (grain + cube, basis, region, s.jurisdiction, s.level, s.occupation_code if "occupation" in keeps else "",
-         s.sex if "sex" in keeps else "", s.birth_year if "birth_year" in keeps else 0, s.layer)
-        for basis, recorded in (("I", s.region_code), ("D", s.domicile_code))
-        for grain, region in ((GRAIN_REGION, recorded), (GRAIN_PREFECTURE, prefecture.get(recorded, recorded)),
-                              (GRAIN_PROVINCE, PROVINCE))
+        (offset + grain + cube, s.layer, region, s.jurisdiction, s.level,
+         s.occupation_code if "occupation" in keeps else "", s.sex if "sex" in keeps else "",
+         s.birth_year if "birth_year" in keeps else 0)
+        for offset, recorded in ((BASES["I"], s.region_code), (BASES["D"], s.domicile_code))
+        for grain, region in ((GRAIN_REGION, recorded), (GRAIN_PREFECTURE, prefecture.get(recorded, recorded)))
         for cube, keeps in CUBE_KEEPS.items()
     )  # fmt: skip
 
@@ -190,43 +192,43 @@ async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
         if n:
             for cell in _cells(what, prefecture):
                 days[(cell, day)] += n
-    day_rows = sorted((cell, day, n) for (cell, day), n in days.items() if n)
-    if not day_rows:
+    changed = [(cell, day, n) for (cell, day), n in days.items() if n]
+    if not changed:
         return
+    day_rows = [row for row in changed if row[0][0] % 100 < GRAIN_PREFECTURE]  # days at the recorded region only
+    # Every cell with a day row gets its month array moved (by zeros where its changes net out within a month),
+    # so that a day row's cell always exists.
     months: dict[CellKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for cell, day, n in day_rows:
+    for cell, day, n in changed:
         months[cell][month_index(day)] += n
-    month_rows: list[tuple[CellKey, int, list[int]]] = []
+    cell_rows: list[tuple[CellKey, int, str]] = []
     for cell, by_month in months.items():
-        if not any(by_month.values()):
-            continue
         first, last = min(by_month), max(by_month)
         running, stock = 0, []
         for m in range(first, last + 1):
             running += by_month.get(m, 0)
             stock.append(running)
-        month_rows.append((cell, first, stock))
-    month_rows.sort()
-    await conn.execute(
-        _UPSERT_MONTHS,
-        *_columns([r[0] for r in month_rows]),
-        [r[1] for r in month_rows],
-        ["{" + ",".join(map(str, r[2])) + "}" for r in month_rows],
-    )
+        cell_rows.append((cell, first, "{" + ",".join(map(str, stock)) + "}"))
+    await conn.execute(_UPSERT_CELLS, *_columns([r[0] for r in cell_rows]), [r[1] for r in cell_rows],
+                       [r[2] for r in cell_rows])  # fmt: skip
     await conn.execute(
         _UPSERT_DAYS, *_columns([r[0] for r in day_rows]), [r[1] for r in day_rows], [r[2] for r in day_rows]
     )
 
 
 def _columns(cells: list[CellKey]) -> list[list[Any]]:
-    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(9)]
+    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(8)]
 
 
-def _cubes_keeping(dimension: str) -> str:
-    return "(" + ", ".join(str(cube) for cube, keeps in CUBE_KEEPS.items() if dimension in keeps) + ")"
+def _kept(dimension: str, value: str, empty: str) -> str:
+    """SQL: the value in the cubes that keep `dimension`, `empty` in the others (cube number `c.cube`)."""
+    keeping = ", ".join(str(cube) for cube, keeps in CUBE_KEEPS.items() if dimension in keeps)
+    return f"CASE WHEN c.cube IN ({keeping}) THEN {value} ELSE {empty} END"
 
 
-# A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL.
+# A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL, staged
+# in temporary tables (no WAL) keyed by the packed cell key (one bigint to group and sort on), written to the
+# rollup tables in their key order, which the primary keys then take as appends.
 _SPELL_MOVES = """
 SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
        birth_year, layer FROM talent_spells
@@ -235,56 +237,71 @@ SELECT valid_to, -1, level, region_code, domicile_code, jurisdiction, occupation
 FROM talent_spells WHERE valid_to IS NOT NULL
 """
 
-_REBUILD_DAYS = f"""
-INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
-SELECT c.cube, b.basis, CASE b.basis WHEN 'I' THEN m.region_code ELSE m.domicile_code END, m.jurisdiction, m.level,
-       CASE WHEN c.cube IN {_cubes_keeping("occupation")} THEN m.occupation_code ELSE '' END,
-       CASE WHEN c.cube IN {_cubes_keeping("sex")} THEN m.sex ELSE '' END,
-       CASE WHEN c.cube IN {_cubes_keeping("birth_year")} THEN m.birth_year ELSE 0 END,
-       m.layer, m.day, sum(m.delta)
-FROM ({_SPELL_MOVES}) m
-CROSS JOIN unnest('{{{",".join(map(str, CUBE_KEEPS))}}}'::smallint[]) AS c(cube)
-CROSS JOIN (VALUES ('I'), ('D')) AS b(basis)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-HAVING sum(m.delta) <> 0
-ORDER BY 1, 2, 10  -- a date's changes together on disk, as the write path appends them
-"""  # noqa: S608 (fixed text)
+_KEY_OF_MOVE = cell_key_sql({
+    "layer": "m.layer", "region_code": "b.region", "jurisdiction": "m.jurisdiction", "level": "m.level",
+    "occupation_code": _kept("occupation", "m.occupation_code", "''"), "sex": _kept("sex", "m.sex", "''"),
+    "birth_year": _kept("birth_year", "m.birth_year", "0"),
+})  # fmt: skip
+_REGION = f"((cell >> {SHIFT['region_code']}) & {(1 << (SHIFT['layer'] - SHIFT['region_code'])) - 1})"
 
-_REBUILD_COARSER_DAYS = f"""
-INSERT INTO talent_days ({_CELL_COLUMNS}, day, persons)
-SELECT g.grain + d.cube, d.basis,
-       CASE WHEN g.grain = {GRAIN_PROVINCE} THEN '{PROVINCE}'
-            WHEN r.level = 'county' THEN r.parent_code ELSE d.region_code END,
-       d.jurisdiction, d.level, d.occupation_code, d.sex, d.birth_year, d.layer, d.day, sum(d.persons)
-FROM talent_days d LEFT JOIN regions r ON r.code = d.region_code
-CROSS JOIN (VALUES ({GRAIN_PREFECTURE}), ({GRAIN_PROVINCE})) AS g(grain)
-WHERE d.cube < {GRAIN_PREFECTURE}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-HAVING sum(d.persons) <> 0
-ORDER BY 1, 2, 10
-"""  # noqa: S608 (fixed text: the coarser grains from the day changes at the recorded region)
-
-_REBUILD_MONTHS = f"""
-WITH by_month AS (
-    SELECT {_CELL_COLUMNS}, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m,
-           sum(persons) AS delta
-    FROM talent_days GROUP BY {_CELL_COLUMNS}, 10
-),
-running AS (
-    SELECT {_CELL_COLUMNS}, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
-           min(m) OVER (PARTITION BY {_CELL_COLUMNS}) AS first_month
-    FROM by_month
-    WINDOW w AS (PARTITION BY {_CELL_COLUMNS} ORDER BY m)
+# Each day's netted moves per counted-under values (a day's persons share them), then every recorded-region cell
+# they count in (the day rows), then per month (the prefecture cells' months: their counties' months added up),
+# then each cell's month array: one text segment per month with a change, repeated until the next one.
+_STAGE_DAYS = f"""
+CREATE TEMP TABLE rollup_stage ON COMMIT DROP AS
+WITH moves AS (
+    SELECT day, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year, layer,
+           sum(delta) AS delta
+    FROM ({_SPELL_MOVES}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 HAVING sum(delta) <> 0
 )
-INSERT INTO talent_months ({_CELL_COLUMNS}, first_month, stock)
-SELECT {_CELL_COLUMNS}, first_month, array_agg(stock::int ORDER BY month)
-FROM running CROSS JOIN LATERAL generate_series(m, coalesce(next_m - 1, m)) AS month
-GROUP BY {_CELL_COLUMNS}, first_month
-ORDER BY {_CELL_COLUMNS}  -- a cube's cells together on disk
+SELECT (b.offset_ + c.cube)::smallint AS cube, {_KEY_OF_MOVE} AS cell, m.day, sum(m.delta)::int AS persons
+FROM moves m
+CROSS JOIN LATERAL (VALUES ({BASES["I"]}, m.region_code), ({BASES["D"]}, m.domicile_code)) AS b(offset_, region)
+CROSS JOIN unnest('{{{",".join(map(str, CUBE_KEEPS))}}}'::smallint[]) AS c(cube)
+GROUP BY 1, 2, 3
+HAVING sum(m.delta) <> 0
+"""  # noqa: S608 (fixed text)
+
+_WRITE_DAYS = """
+INSERT INTO talent_days (cube, day, cell, persons) SELECT cube, day, cell, persons FROM rollup_stage ORDER BY 1, 2, 3
+"""
+
+_STAGE_MONTHS = """
+CREATE TEMP TABLE rollup_months ON COMMIT DROP AS
+SELECT cube, cell, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m, sum(persons)::int AS delta
+FROM rollup_stage GROUP BY 1, 2, 3
+"""
+
+_STAGE_PREFECTURE_MONTHS = f"""
+INSERT INTO rollup_months (cube, cell, m, delta)
+SELECT x.cube + {GRAIN_PREFECTURE}, x.cell + ((coalesce(p.prefecture, x.region) - x.region) << {SHIFT["region_code"]}),
+       x.m, sum(x.delta)
+FROM (SELECT cube, cell, {_REGION} AS region, m, delta FROM rollup_months) x
+LEFT JOIN (SELECT code::bigint AS county, parent_code::bigint AS prefecture FROM regions
+           WHERE level = 'county' AND parent_code IS NOT NULL) p ON p.county = x.region
+GROUP BY 1, 2, 3
+"""  # noqa: S608 (fixed text)
+
+_VALUES = cell_values_sql("cell")
+_WRITE_CELLS = f"""
+WITH running AS (
+    SELECT cube, cell, m, sum(delta) OVER w AS stock, lead(m) OVER w AS next_m,
+           min(m) OVER (PARTITION BY cube, cell) AS first_month
+    FROM rollup_months
+    WINDOW w AS (PARTITION BY cube, cell ORDER BY m)
+)
+INSERT INTO talent_cells (cube, cell, {_CELL_COLUMNS}, first_month, stock)
+SELECT cube, cell, {", ".join(_VALUES[f] for f in CELL_FIELDS)}, first_month,
+       ('{{' || string_agg(rtrim(repeat(stock::text || ',', coalesce(next_m - m, 1)), ','), ',' ORDER BY m)
+        || '}}')::int[]
+FROM running
+GROUP BY cube, cell, first_month
+ORDER BY cube, cell
 """  # noqa: S608 (fixed text)
 
 
-REBUILD_ROLLUP = (_REBUILD_DAYS, _REBUILD_COARSER_DAYS, "ANALYZE talent_days", _REBUILD_MONTHS, "ANALYZE talent_months")
+REBUILD_ROLLUP = (_STAGE_DAYS, _WRITE_DAYS, _STAGE_MONTHS, "DROP TABLE rollup_stage", _STAGE_PREFECTURE_MONTHS,
+                  _WRITE_CELLS, "DROP TABLE rollup_months", "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
 
 
 async def rebuild_talent(
@@ -297,8 +314,8 @@ async def rebuild_talent(
     await session.flush()
     conn = await driver(session)
     kinds = list(COUNTED_KINDS)
-    await conn.execute("LOCK TABLE talent_spells, talent_months, talent_days IN EXCLUSIVE MODE")
-    await conn.execute("TRUNCATE talent_spells, talent_months, talent_days")
+    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days")
     last = 0
     while True:
         people = await conn.fetch(
@@ -320,8 +337,8 @@ async def rebuild_talent(
 async def rebuild_rollup(session: AsyncSession) -> None:
     """Recompute the rollup from the stored spells (after a change of the rollup's shape, or of the regions)."""
     conn = await driver(session)
-    await conn.execute("LOCK TABLE talent_spells, talent_months, talent_days IN EXCLUSIVE MODE")
-    await conn.execute("TRUNCATE talent_months, talent_days")
+    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_cells, talent_days")
     await conn.execute("SET LOCAL work_mem = '256MB'")
     for statement in REBUILD_ROLLUP:
         await conn.execute(statement)

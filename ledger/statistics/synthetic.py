@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,8 @@ SCALES = {
     "xinjiang": Scale(persons=3_200_000, completions=9_000_000, extra_certificate_share=0.31),
     "small": Scale(persons=20_000, completions=56_000, extra_certificate_share=0.31),
 }
+SCALES["tenth"] = SCALES["xinjiang"].share(0.1)  # 0.32 M persons
+SCALES["million"] = SCALES["xinjiang"].share(1 / 3.2)  # 1 M persons
 
 # Share of skilled workers per prefecture (roughly population shares; 兵团 cities under 659000).
 PREFECTURE_WEIGHTS = {
@@ -45,6 +48,32 @@ PREFECTURE_WEIGHTS = {
 }  # fmt: skip
 INSTITUTIONS_PER_COUNTY = 2
 SLOTS = 10_000
+# Bulk-loaded tables: their foreign keys and secondary indexes (and the certificates' unique constraints) are put
+# back after the rows are in (one validating join per key, one sort per index) instead of being checked and
+# maintained row by row.
+BULK_TABLES = ("trainees", "completions", "certificates")
+_DEFERRED = r"""
+SELECT 'ALTER TABLE ' || conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(conname),
+       'ALTER TABLE ' || conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(conname) || ' '
+         || pg_get_constraintdef(oid), contype = 'f'
+FROM pg_constraint
+WHERE conrelid = ANY($1::regclass[]) AND (contype = 'f' OR (contype = 'u' AND conrelid = 'certificates'::regclass))
+UNION ALL
+SELECT 'DROP INDEX ' || quote_ident(i.indexname), i.indexdef, false
+FROM pg_indexes i
+WHERE i.tablename = ANY($1::text[]) AND i.schemaname = current_schema()
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+  AND (i.indexname LIKE 'ix\_%' OR i.tablename = 'certificates')
+"""
+
+
+async def _defer_constraints(conn: Any) -> list[str]:
+    """Drop the bulk tables' deferred constraints and indexes; returns the statements that put them back (indexes
+    first, foreign keys last)."""
+    rows = await conn.fetch(_DEFERRED, list(BULK_TABLES))
+    for row in sorted(rows, key=lambda r: not r[2]):  # foreign keys before the unique keys they use
+        await conn.execute(row[0])
+    return [row[1] for row in sorted(rows, key=lambda r: r[2])]
 
 
 async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], None] = print) -> dict[str, float]:
@@ -60,6 +89,8 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
 
     await conn.execute("SET LOCAL synchronous_commit = off")
     await conn.execute("SET LOCAL work_mem = '256MB'")
+    await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    restore = await _defer_constraints(conn)
     weights = list(PREFECTURE_WEIGHTS.items())
     await phase(
         "institutions",
@@ -207,6 +238,11 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         UPDATE certificates c SET status = changed.status FROM changed WHERE c.id = changed.certificate_id
         """,
     )
+    started = time.perf_counter()
+    for statement in restore:
+        await conn.execute(statement)
+    timings["indexes and keys"] = time.perf_counter() - started
+    say(f"  indexes and keys: {timings['indexes and keys']:.1f} s")
     started = time.perf_counter()
     await rebuild_talent(session, say=say)
     timings["talent rollup"] = time.perf_counter() - started

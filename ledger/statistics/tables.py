@@ -2,14 +2,14 @@
 
 `talent_spells` holds, per person, the date ranges over which their highest valid skill certificate (and so the
 region, occupation and level they are counted under) stays the same. The rollup of those spells is kept per cell
-(a cube's dimensions) in two tables: `talent_months`, one row per cell with the stock at every month end in an
-array, and `talent_days`, the cell's change on each day. The stock on T is one array element (the month before T's,
-or T's own month when T is a month end) plus T's month's day changes up to T, so a query reads each cell once plus
-a few day rows. Both are moved for the persons touched, in the same transaction as the certificate writes
-(`refresh_talent`). Each spell counts in every cube at three grains of region (as recorded, prefecture, province),
-so a query over the province or a prefecture reads only the cells of that grain. Spells and cells carry a layer
-(spells.py): B for both views, A / L for the timelines of persons holding legacy certificates (the baseline) with
-and without them.
+(a cube's dimensions): `talent_cells`, one row per cell with the stock at every month end in an array, and
+`talent_days`, the change on each day of the cells at the recorded region, keyed by the cell's packed 64-bit key
+(`cell_key_sql`) so that a day row is 16 bytes of data (a prefecture cell's days are its counties' days). The stock
+on T is one array element plus at most half a month of day changes, so a query reads each cell once plus a few day
+rows. Both are moved for the persons touched, in the same transaction as the certificate writes
+(`refresh_talent`). Each spell counts in every cube at two grains of region (as recorded, and the prefecture; the
+province is the sum of the prefecture cells) on two bases. Spells and cells carry a layer (spells.py): B for both
+views, A / L for the timelines of persons holding legacy certificates (the baseline) with and without them.
 """
 
 from __future__ import annotations
@@ -35,21 +35,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ledger.database.base import Base, _now
 
 # A rollup cube is one choice of dimensions next to region, jurisdiction and level ...
-CUBE_PLACE = 1  # region, jurisdiction, level
+CUBE_PLACE = 1  # region, jurisdiction, level, sex (twice the cells of none, and county × gender reads few)
 CUBE_OCCUPATION = 2  # + occupation
-CUBE_PERSON = 3  # + sex and birth year
-CUBE_ALL = 4  # + occupation, sex and birth year
-CUBE_KEEPS = {CUBE_PLACE: frozenset(), CUBE_OCCUPATION: frozenset({"occupation"}),
+CUBE_PERSON = 3  # + birth year
+CUBE_ALL = 4  # + occupation and birth year
+CUBE_KEEPS = {CUBE_PLACE: frozenset({"sex"}), CUBE_OCCUPATION: frozenset({"occupation", "sex"}),
               CUBE_PERSON: frozenset({"sex", "birth_year"}),
-              CUBE_ALL: frozenset({"occupation", "sex", "birth_year"})}  # fmt: skip  # smallest first
-# ... and one grain of region, so that a query over a large region reads few cells: cube = grain + dimensions.
+              CUBE_ALL: frozenset({"occupation", "sex", "birth_year"})}  # fmt: skip
+# ... one grain of region, so that a query over a large region reads few cells ...
 GRAIN_REGION = 0  # the region as recorded (a county, or a prefecture / the province for institutions there)
-GRAIN_PREFECTURE = 10  # a county's prefecture (anything else as recorded)
-GRAIN_PROVINCE = 20  # everything in one cell ('650000'), the unknown domicile included
-GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE, GRAIN_PROVINCE)
-CUBES = tuple(g + c for g in GRAINS for c in (CUBE_PLACE, CUBE_OCCUPATION, CUBE_PERSON, CUBE_ALL))
+GRAIN_PREFECTURE = 10  # a county's prefecture (anything else as recorded); the province = all of them
+GRAINS = (GRAIN_REGION, GRAIN_PREFECTURE)  # day rows are kept at GRAIN_REGION only (a query maps them up)
+# ... and one basis: the cube number is basis + grain + dimensions.
+BASES = {"I": 0, "D": 100}  # the issuing institution's region / the trainee's domicile
+CUBES = tuple(b + g + c for b in BASES.values() for g in GRAINS for c in CUBE_KEEPS)
 PROVINCE = "650000"
-BASES = ("I", "D")  # the issuing institution's region / the trainee's domicile
 PLAN_METRICS = (
     "training_person_times",
     "training_persons",
@@ -59,6 +59,64 @@ PLAN_METRICS = (
     "new_high_skill",
     "new_high_skill_obtained",
 )  # new high-skill talent (a) first reached, (b) obtained
+
+# A cell's key packs its values into 63 bits, most significant first (a layer's or region's cells are one range):
+# layer 2 bits | region code 20 | jurisdiction 1 | level 3 | occupation code's digits 24 | sex 2 | birth year 11.
+CELL_FIELDS = ("layer", "region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year")
+_BITS = {"layer": 2, "region_code": 20, "jurisdiction": 1, "level": 3, "occupation_code": 24, "sex": 2,
+         "birth_year": 11}  # fmt: skip
+SHIFT = {f: sum(_BITS[g] for g in CELL_FIELDS[i + 1 :]) for i, f in enumerate(CELL_FIELDS)}
+LAYER_CODES = {"B": 0, "A": 1, "L": 2}
+_CODES = {"layer": LAYER_CODES, "jurisdiction": {"zizhiqu": 0, "bingtuan": 1}, "sex": {"": 0, "M": 1, "F": 2}}
+
+
+def cell_key_sql(values: dict[str, str]) -> str:
+    """SQL for the packed key of a cell from SQL expressions of its values (GB/T 2260 region codes and 大典
+    occupation codes are digits; '' = not kept)."""
+    parts = []
+    for field in CELL_FIELDS:
+        v = values[field]
+        if field in _CODES:
+            arms = " ".join(f"WHEN '{k}' THEN {n}" for k, n in _CODES[field].items())
+            number = f"(CASE {v} {arms} END)"
+        elif field in ("region_code", "occupation_code"):
+            number = f"coalesce(nullif(replace({v}, '-', ''), '')::bigint, 0)"
+        else:
+            number = f"({v})"
+        parts.append(f"({number}::bigint << {SHIFT[field]})")
+    return "(" + " | ".join(parts) + ")"
+
+
+def cell_values_sql(key: str) -> dict[str, str]:
+    """SQL expressions of a cell's values from its packed key (the inverse of `cell_key_sql`)."""
+
+    def part(field: str) -> str:
+        return f"(({key} >> {SHIFT[field]}) & {(1 << _BITS[field]) - 1})"
+
+    def decode(field: str) -> str:
+        arms = " ".join(f"WHEN {n} THEN '{k}'" for k, n in _CODES[field].items())
+        return f"(CASE {part(field)} {arms} END)"
+
+    digits = f"lpad({part('occupation_code')}::text, 7, '0')"
+    return {
+        "layer": decode("layer"),
+        "region_code": f"(CASE {part('region_code')} WHEN 0 THEN '' ELSE {part('region_code')}::text END)",
+        "jurisdiction": decode("jurisdiction"),
+        "level": f"{part('level')}::smallint",
+        "occupation_code": f"(CASE {part('occupation_code')} WHEN 0 THEN '' ELSE substr({digits}, 1, 1) || '-' || "
+        f"substr({digits}, 2, 2) || '-' || substr({digits}, 4, 2) || '-' || substr({digits}, 6, 2) END)",
+        "sex": decode("sex"),
+        "birth_year": f"{part('birth_year')}::smallint",
+    }
+
+
+def layer_range(layer: str, region_code: str | None = None) -> tuple[int, int]:
+    """The keys of a layer's cells (of one region's, if given) as an inclusive range."""
+    low = LAYER_CODES[layer] << SHIFT["layer"]
+    if region_code is None:
+        return low, low + (1 << SHIFT["layer"]) - 1
+    low |= (int(region_code) if region_code else 0) << SHIFT["region_code"]
+    return low, low + (1 << SHIFT["region_code"]) - 1
 
 
 class TalentSpell(Base):
@@ -89,56 +147,44 @@ class TalentSpell(Base):
     layer: Mapped[str] = mapped_column(String(1), server_default=text("'B'"))
 
 
-class _CellKey:
-    """The dimensions of a rollup cell: cube, basis ('I' = the issuing institution's region, 'D' = the domicile)
-    and the values the cube keeps ('' / 0 where it keeps none)."""
+class TalentCell(Base):
+    """One rollup cell: its cube, packed key and values ('' / 0 where the cube keeps none), and its persons at the
+    end of every month: `stock[i]` (1-based) is the stock at the end of month `first_month + i - 1` (months counted
+    as year × 12 + month − 1); before `first_month` it is 0 and after the last element it stays the last element
+    (every change of the cell extends the array to its month)."""
+
+    __tablename__ = "talent_cells"
+    __table_args__ = (
+        CheckConstraint(f"cube IN {CUBES}", name="cube"),
+        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
+        CheckConstraint("cardinality(stock) >= 1", name="stock"),
+        PrimaryKeyConstraint("cube", "cell"),
+    )
 
     cube: Mapped[int] = mapped_column(SmallInteger)
-    basis: Mapped[str] = mapped_column(String(1))
+    cell: Mapped[int] = mapped_column(BigInteger)
+    layer: Mapped[str] = mapped_column(String(1))
     region_code: Mapped[str] = mapped_column(String(6))
     jurisdiction: Mapped[str] = mapped_column(String(12))
     level: Mapped[int] = mapped_column(SmallInteger)
     occupation_code: Mapped[str] = mapped_column(String(10))
     sex: Mapped[str] = mapped_column(String(1))
     birth_year: Mapped[int] = mapped_column(SmallInteger)
-    layer: Mapped[str] = mapped_column(String(1), server_default=text("'B'"))
-
-
-CELL_KEY = ("cube", "basis", "region_code", "jurisdiction", "level", "occupation_code", "sex", "birth_year", "layer")
-
-
-class TalentMonth(_CellKey, Base):
-    """One rollup cell's persons at the end of every month: `stock[i]` (1-based) is the stock at the end of month
-    `first_month + i - 1` (months counted as year × 12 + month − 1); before `first_month` it is 0 and after the
-    last element it stays the last element (every change of the cell extends the array to its month)."""
-
-    __tablename__ = "talent_months"
-    __table_args__ = (
-        CheckConstraint(f"cube IN {CUBES}", name="cube"),
-        CheckConstraint("basis IN ('I', 'D')", name="basis"),
-        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
-        CheckConstraint("cardinality(stock) >= 1", name="stock"),
-        PrimaryKeyConstraint(*CELL_KEY),
-    )
-
     first_month: Mapped[int] = mapped_column(Integer)
     stock: Mapped[list[int]] = mapped_column(ARRAY(Integer))
 
 
-class TalentDay(_CellKey, Base):
+class TalentDay(Base):
     """The change of one rollup cell's persons on one day (+1 when a spell starts, −1 on the day after it ends);
     a date inside a month adds that month's days up to it to the previous month's end stock."""
 
     __tablename__ = "talent_days"
-    __table_args__ = (
-        CheckConstraint(f"cube IN {CUBES}", name="cube"),
-        CheckConstraint("basis IN ('I', 'D')", name="basis"),
-        CheckConstraint("layer IN ('B', 'A', 'L')", name="layer"),
-        PrimaryKeyConstraint("cube", "basis", "day", *CELL_KEY[2:]),
-    )
+    __table_args__ = (PrimaryKeyConstraint("cube", "day", "cell"),)
 
+    cube: Mapped[int] = mapped_column(SmallInteger)
     day: Mapped[dt.date] = mapped_column(Date)
-    persons: Mapped[int] = mapped_column(BigInteger)
+    cell: Mapped[int] = mapped_column(BigInteger)
+    persons: Mapped[int] = mapped_column(Integer)
 
 
 class BaselineStock(Base):
@@ -184,4 +230,4 @@ class PlanTarget(Base):
     updated_at: Mapped[dt.datetime] = _now()
 
 
-__all__ = ["BaselineStock", "PlanTarget", "TalentDay", "TalentMonth", "TalentSpell"]
+__all__ = ["BaselineStock", "PlanTarget", "TalentCell", "TalentDay", "TalentSpell"]

@@ -1,7 +1,7 @@
-"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_months` + `talent_days`) in milliseconds.
+"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_cells` + `talent_days`) in milliseconds.
 
-A query picks the smallest cube that holds its dimensions and the coarsest grain of region that answers it
-(docs/statistics.md), so it reads few cells whatever the scale.
+A query picks the cube with the fewest cells that holds its dimensions and the coarsest grain of region that
+answers it (docs/statistics.md), so it reads few cells whatever the scale.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ from ledger.statistics.levels_sql import high_skill_codes
 from ledger.statistics.refresh import month_index, talent_layers
 from ledger.statistics.report import Report, rate
 from ledger.statistics.tables import (
+    BASES,
     CUBE_KEEPS,
     GRAIN_PREFECTURE,
-    GRAIN_PROVINCE,
     GRAIN_REGION,
-    PROVINCE,
+    SHIFT,
+    layer_range,
 )
+
+_REGION_BITS = (1 << (SHIFT["layer"] - SHIFT["region_code"])) - 1
 
 FIGURES = ("talent", "high_skill")
 TALENT_DIMENSIONS = ("region", "prefecture", "south4", "level", "occupation_group", "occupation", "gender",
@@ -52,40 +55,72 @@ RULES = [
 ]
 
 _NEEDS = {"occupation_group": "occupation", "occupation": "occupation", "gender": "sex", "age_band": "birth_year"}
+BIRTH_YEARS = 60  # about how many birth years a cube keeping them has per other value (ages 16-75)
 
 
-def cube_for(dims: Sequence[str]) -> int:
-    """The smallest cube holding every dimension."""
+def cube_for(dims: Sequence[str], occupations: int = 100) -> int:
+    """The cube holding every dimension with the fewest cells: cube 2 (occupation × sex) and cube 3 (sex × birth
+    year) both answer a grouping by gender; which is smaller depends on how many occupations there are."""
     needs = {_NEEDS[d] for d in dims if d in _NEEDS}
-    return next(cube for cube, kept in CUBE_KEEPS.items() if needs <= kept)
+    size = {"occupation": max(occupations, 1), "sex": 2, "birth_year": BIRTH_YEARS}
+
+    def cells(kept: frozenset[str]) -> int:
+        n = 1
+        for dimension in kept:
+            n *= size[dimension]
+        return n
+
+    return min((cube for cube, kept in CUBE_KEEPS.items() if needs <= kept), key=lambda c: cells(CUBE_KEEPS[c]))
 
 
-def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str]]:
-    """The coarsest grain of region that still answers, and its region codes to read (none = every cell: the
+def _grain(scope: Scope, dims: Sequence[str]) -> tuple[int, list[str] | None]:
+    """The coarsest grain of region that still answers, and its region codes to read (None = every cell: the
     whole province, unknown domicile included, as regions outside Xinjiang are refused on the way in)."""
     if "region" in dims:
-        return GRAIN_REGION, [] if scope.whole_province else list(scope.region_codes)
+        return GRAIN_REGION, None if scope.whole_province else list(scope.region_codes)
     if scope.whole_province:
-        return (GRAIN_PREFECTURE, []) if "prefecture" in dims or "south4" in dims else (GRAIN_PROVINCE, [PROVINCE])
+        return GRAIN_PREFECTURE, None
     if scope.region_level == "prefecture":
         return GRAIN_PREFECTURE, [scope.region_code]
     return GRAIN_REGION, list(scope.region_codes)
 
 
+def _key_ranges(layers: Sequence[str], codes: list[str] | None) -> tuple[list[int], list[int]]:
+    """The packed-key ranges of the cells to read: each layer's, or each (layer, region)'s."""
+    ranges = sorted(layer_range(layer, code) for layer in layers for code in (codes if codes is not None else [None]))
+    return [r[0] for r in ranges], [r[1] for r in ranges]
+
+
+def _prefectures(book: RegionBook) -> tuple[list[int], list[int]]:
+    """Each county's code and its prefecture's, as numbers: a prefecture cell's day changes are its counties'."""
+    pairs = [(int(r.code), int(r.parent_code)) for r in book.regions.values()
+             if r.level == "county" and r.parent_code and r.code.isdigit() and r.parent_code.isdigit()]  # fmt: skip
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 async def talent_rows(
-    session: AsyncSession, scope: Scope, as_of: dt.date, dims: Sequence[str]
+    session: AsyncSession, book: RegionBook, scope: Scope, as_of: dt.date, dims: Sequence[str]
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
     """Ledger persons on `as_of` grouped by `dims` (no baseline). Each person is in exactly one group."""
     conn = await driver(session)
-    cube = cube_for(dims)
     high = list(high_skill_codes())
-    layers = talent_layers(scope.include_baseline)
     keys = [f"g_{d}" for d in dims]
     group_by = f"GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     grain, codes = _grain(scope, dims)
+    basis_cube = BASES["I" if scope.basis == "institution" else "D"] + cube_for(dims, len(book.occupations))
+    counties, prefectures = _prefectures(book) if grain == GRAIN_PREFECTURE else ([], [])
+    # the day rows of the scope's regions only (they are at the recorded region: every region under the scope)
+    within = [] if codes is None else [int(c) for c in scope.region_codes if c.isdigit()]
+    lows, highs = _key_ranges(talent_layers(scope.include_baseline), codes)
     cols = Columns(region="c.region_code", level="c.level", occupation="c.occupation_code", sex="c.sex",
                    birth_year="c.birth_year")  # fmt: skip
     groups = group_sql(dims, cols, as_of.year, scope.age_bands)
+    read = {"region_code": {"region", "prefecture", "south4"}, "occupation_code": {"occupation", "occupation_group"},
+            "sex": {"gender"}, "birth_year": {"age_band"}}  # fmt: skip
+    raw = ", ".join(
+        ["c.level", *(f"c.{col}" if wanted & set(dims) else f"NULL::{'int' if col == 'birth_year' else 'text'} AS {col}"
+                      for col, wanted in read.items())]
+    )  # fmt: skip
     # T's stock = a month-end stock from the array, moved by the day changes between that month end and T:
     # the end of the month before T plus T's month's changes up to T, or (from the middle of the month on)
     # the end of T's month minus its changes after T. Either way at most half a month of day rows.
@@ -96,29 +131,35 @@ async def talent_rows(
     else:
         k, since, until, sign = month_index(as_of), as_of + dt.timedelta(days=1), last, -1
     sql = f"""
-        WITH c AS (
-            SELECT region_code, level, occupation_code, sex, birth_year,
-                   CASE WHEN $3 < first_month THEN 0
-                        ELSE stock[least($3 - first_month + 1, cardinality(stock))] END::bigint AS persons
-            FROM talent_months
-            WHERE cube = $1 AND basis = $2
-              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]))
-              AND ($7 = 'all' OR jurisdiction = $7) AND layer = ANY($9::text[])
-          UNION ALL
-            SELECT region_code, level, occupation_code, sex, birth_year, $10 * persons
-            FROM talent_days
-            WHERE cube = $1 AND basis = $2 AND day BETWEEN $4 AND $5
-              AND (cardinality($6::text[]) = 0 OR region_code = ANY($6::text[]))
-              AND ($7 = 'all' OR jurisdiction = $7) AND layer = ANY($9::text[])
+        WITH d AS (  -- day rows are at the recorded region: for a prefecture cell, its counties' (region replaced)
+            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
+                   sum(x.persons)::bigint AS persons
+            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_days
+                  WHERE cube = $10 AND day BETWEEN $3 AND $4) x
+            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
+            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
+            GROUP BY 1
+        ),
+        c AS (
+            SELECT t.cell, t.region_code, t.level, t.occupation_code, t.sex, t.birth_year,
+                   CASE WHEN $2 < t.first_month THEN 0
+                        ELSE t.stock[least($2 - t.first_month + 1, cardinality(t.stock))] END::bigint AS persons
+            FROM unnest($5::bigint[], $6::bigint[]) AS r(low, high)
+            JOIN talent_cells t ON t.cube = $1 AND t.cell BETWEEN r.low AND r.high
+            WHERE ($7 = 'all' OR t.jurisdiction = $7)
+        ),
+        raw AS (  -- added up per value the grouping reads first, so that the labels are computed per group
+            SELECT {raw}, sum(c.persons + $9 * coalesce(d.persons, 0)) AS persons
+            FROM c LEFT JOIN d ON d.cell = c.cell
+            GROUP BY 1, 2, 3, 4, 5
         )
         SELECT {", ".join([*groups, ""])}
                coalesce(sum(c.persons), 0)::bigint AS talent,
                coalesce(sum(c.persons) FILTER (WHERE c.level = ANY($8::smallint[])), 0)::bigint AS high_skill
-        FROM c LEFT JOIN regions rg ON rg.code = c.region_code
+        FROM raw c LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
-    args = [grain + cube, "I" if scope.basis == "institution" else "D", k, since, until, codes, scope.jurisdiction,
-            high, layers, sign]  # fmt: skip
-    records = await conn.fetch(sql, *args)
+    records = await conn.fetch(sql, basis_cube + grain, k, since, until, lows, highs, scope.jurisdiction, high, sign,
+                               basis_cube + GRAIN_REGION, counties, prefectures, within)  # fmt: skip
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
         for r in records
@@ -156,9 +197,9 @@ async def baseline_rows(
 
 
 async def _stock(
-    session: AsyncSession, scope: Scope, as_of: dt.date, dims: Sequence[str]
+    session: AsyncSession, book: RegionBook, scope: Scope, as_of: dt.date, dims: Sequence[str]
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
-    rows = await talent_rows(session, scope, as_of, dims)
+    rows = await talent_rows(session, book, scope, as_of, dims)
     if scope.include_baseline:
         rows += await baseline_rows(session, scope, as_of, dims)
     return rows
@@ -185,10 +226,10 @@ async def talent_report(
     if "year" in dims:
         rows: list[tuple[dict[str, object], dict[str, int]]] = []
         for day in year_ends(first_year or as_of.year - 4, as_of):
-            rows += [({**v, "year": day.year}, c) for v, c in await _stock(session, scope, day, plain)]
+            rows += [({**v, "year": day.year}, c) for v, c in await _stock(session, book, scope, day, plain)]
     else:
-        rows = await _stock(session, scope, as_of, plain)
-    total_rows = await _stock(session, scope, as_of, ())
+        rows = await _stock(session, book, scope, as_of, plain)
+    total_rows = await _stock(session, book, scope, as_of, ())
     total: dict[str, object] = {name: sum(c[name] for _, c in total_rows) for name in FIGURES}
     total["high_skill_share"] = rate(total["high_skill"], total["talent"])
     merged = merge_rows(labeller, rows, FIGURES)

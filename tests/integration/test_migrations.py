@@ -20,7 +20,7 @@ from ledger.settings import Settings
 from tests.factories import completion
 from tests.integration.conftest import World
 
-ROLLUP = "SELECT * FROM talent_months ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+ROLLUP = "SELECT * FROM talent_cells ORDER BY 1, 2"
 
 
 async def ledger(settings: Settings, tmp_path: Path, *args: str) -> Result:
