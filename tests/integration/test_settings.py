@@ -35,10 +35,9 @@ async def test_publication_uses_the_configured_k_and_refuses_a_k_per_request(wor
     assert {r["prefecture_code"]: r["talent"] for r in body["rows"]} == {"650100": None, "653100": None}
     assert body["total"]["talent"] == 8
     for figure in ("talent", "training", "certificates", "dual", "new-high-skill", "plan-progress"):
+        when = "as_of=2024-12-31" if figure in ("talent", "plan-progress") else "from=2024-01-01&to=2024-12-31"
         for k in ("3", "7", "4", "x"):  # lower, higher, the same: a request never names k
-            response = await world.client.get(
-                f"/api/v1/stats/{figure}?from=2024-01-01&to=2024-12-31&publish=true&k={k}", headers=world.bureau
-            )
+            response = await world.client.get(f"/api/v1/stats/{figure}?{when}&publish=true&k={k}", headers=world.bureau)
             assert response.status_code == 400, (figure, k, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert "LEDGER_PUBLISH_K" in response.json()["detail"]
