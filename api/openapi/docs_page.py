@@ -8,7 +8,6 @@ the bundled libraries' notices in `swagger-ui-bundle.js.LICENSE.txt`).
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,12 @@ from litestar.router import Router
 from litestar.static_files import create_static_files_router
 
 from api.guards import PUBLIC
+from api.templating import environment
 
 ASSETS = Path(__file__).parent / "swagger-ui"
 SCHEMA_PATH = "/schema"
 ASSETS_PATH = "/assets"  # under the OpenAPI router's /schema
+PAGE = "api_docs.html"
 
 
 class SwaggerPage(OpenAPIRenderPlugin):
@@ -29,38 +30,13 @@ class SwaggerPage(OpenAPIRenderPlugin):
 
     def __init__(self) -> None:
         super().__init__(path="/swagger", favicon="", style="")
+        self.page = environment().get_template(PAGE)  # the pages' environment: autoescape, strict undefined
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         base = f"{SCHEMA_PATH}{ASSETS_PATH}/"
         json_url = self.get_openapi_json_route(request)
-        title = html.escape(str(openapi_schema["info"]["title"]))
-        page = f"""<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{title}</title>
-  <link rel="icon" type="image/png" href="{base}favicon-32x32.png">
-  <link rel="stylesheet" href="{base}swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="{base}swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({{
-      url: "{json_url}",
-      dom_id: "#swagger-ui",
-      layout: "BaseLayout",
-      deepLinking: true,
-      validatorUrl: null,
-      persistAuthorization: false,
-      tryItOutEnabled: false,
-      displayRequestDuration: true,
-    }});
-  </script>
-</body>
-</html>
-"""
+        title = str(openapi_schema["info"]["title"])
+        page = self.page.render(title=title, base=base, json_url=json_url)
         return page.encode()
 
     def receive_router(self, router: Router) -> None:
