@@ -45,6 +45,7 @@ from api.statistics.reconciliation import PublishedFigureController, Reconciliat
 from api.strict_query import strict_query
 from api.templating import template_config
 from api.tenancy.controllers import BureauKeyController, InstitutionController, KeyController, OwnKeyController
+from api.writer import Writer
 from ledger import cpu
 from ledger.database.engine import as_asyncpg_url, database_url, make_engine, make_sessionmaker, plain_url
 from ledger.database.migrate import head_revision
@@ -116,6 +117,7 @@ def create_app(settings: WebSettings) -> Litestar:
             schema_head=await asyncio.to_thread(head_revision),
             admission=Admission(settings.import_slots, settings.import_slots_per_institution),
             replica=await _replica(settings, pool),
+            writer=Writer(settings, url),
         )
         shared = "shared in Redis" if is_shared(app.stores) else "in this process only (no LEDGER_REDIS_URL)"
         log.info("rate limits and the status-list cache: %s", shared)
@@ -146,6 +148,7 @@ def create_app(settings: WebSettings) -> Litestar:
             await pool.close()
             await engine.dispose()
             await asyncio.to_thread(cpu.stop, cpu_pool)
+            await asyncio.to_thread(app.state.runtime.writer.stop)
 
     app = Litestar(
         route_handlers=[

@@ -17,6 +17,7 @@ from api.admission import Admission
 from api.certificates.status_list import StatusListCache
 from api.guards import caller
 from api.settings import WebSettings
+from api.writer import Writer
 from ledger.database.replica import Reads, ReplicaReads
 from ledger.people.pii import PiiVault
 from ledger.statistics.tables import PROVINCE
@@ -36,6 +37,7 @@ class Runtime:
     schema_head: str | None  # the Alembic head this code expects (read from the scripts once, at start-up)
     admission: Admission  # the import slots of this process (api/admission.py)
     replica: ReplicaReads | None = None  # LEDGER_READ_DATABASE_URL: the streaming replica, `pool` behind it
+    writer: Writer | None = None  # large batches' registration, in a process of its own (api/writer.py)
 
     @property
     def reads(self) -> Reads:

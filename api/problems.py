@@ -222,7 +222,7 @@ def undecodable_body(request: Request, exc: UnicodeDecodeError) -> Response:
     )  # fmt: skip
 
 
-def _is_data_error(exc: sqlalchemy.exc.DBAPIError) -> bool:
+def is_data_error(exc: sqlalchemy.exc.DBAPIError) -> bool:
     """SQLSTATE class 22 (data exception), whichever way the driver adapter wrapped it."""
     orig = exc.orig
     return isinstance(getattr(orig, "__cause__", None), asyncpg.DataError) or str(
@@ -233,7 +233,7 @@ def _is_data_error(exc: sqlalchemy.exc.DBAPIError) -> bool:
 def unstorable_value(request: Request, exc: Exception) -> Response:
     """A value PostgreSQL cannot store (a NUL character, a number or date out of range). The statement and its
     values are not echoed."""
-    if connection_lost(exc) or (isinstance(exc, sqlalchemy.exc.DBAPIError) and not _is_data_error(exc)):
+    if connection_lost(exc) or (isinstance(exc, sqlalchemy.exc.DBAPIError) and not is_data_error(exc)):
         return unexpected_error(request, exc)
     return problem_response(
         400, "bad-request", "Bad request",

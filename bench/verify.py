@@ -381,7 +381,8 @@ async def main_async(args: argparse.Namespace) -> None:
 def during_imports(args: argparse.Namespace, env: dict[str, str], folder: Path, codes_file: Path, key: str) -> None:
     """Verification p99 quiet, during back-to-back 10,000-row imports to the same server, and during the same
     imports sent to another server process (same database, same cores, its own event loop), for each
-    LEDGER_CPU_WORKERS in --cpu-workers; the three kinds of round alternate on each server.
+    LEDGER_WRITER_PROCESSES in --writers (0: every batch registered on the serving loop; 1: in the writer process,
+    api/writer.py), LEDGER_CPU_WORKERS --cpu-workers on all; the three kinds of round alternate on each server.
 
     The third kind is the control: what the imports cost verification through the machine alone (PostgreSQL's
     backend, the pool worker and the other process taking CPU from the verifying one), without sharing its loop.
@@ -393,19 +394,19 @@ def during_imports(args: argparse.Namespace, env: dict[str, str], folder: Path, 
     runs: dict[tuple[int, str], list[Run]] = {}
     imported: dict[tuple[int, str], list[float]] = {}
     try:
-        for workers in args.cpu_workers:
+        for workers in args.writers:
             for name, place in (("ours", servers), ("other", others)):
                 port = free_port()
                 place[workers] = start(
                     [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                    {**env, "LEDGER_CPU_WORKERS": str(workers)},
+                    {**env, "LEDGER_WRITER_PROCESSES": str(workers), "LEDGER_CPU_WORKERS": str(args.cpu_workers)},
                     folder / f"{name}-{workers}.log",
                     port,
                 )
             for kind in kinds:
                 runs[(workers, kind)], imported[(workers, kind)] = [], []
-        for workers, server in servers.items():  # a warm-up of each, with one import (spawns the pool)
-            target = Target(f"cpu workers {workers}", server, "/api/v1/verify/")
+        for workers, server in servers.items():  # a warm-up of each, with one import (spawns the pools)
+            target = Target(f"writers {workers}", server, "/api/v1/verify/")
             for importer in (server, others[workers]):
                 load = Imports(importer.base, key, seq)
                 load.start()
@@ -414,7 +415,7 @@ def during_imports(args: argparse.Namespace, env: dict[str, str], folder: Path, 
                 seq = load.seq
         for r in range(args.rounds):
             for workers, server in servers.items():
-                target = Target(f"cpu workers {workers}", server, "/api/v1/verify/")
+                target = Target(f"writers {workers}", server, "/api/v1/verify/")
                 for kind in kinds if r % 2 == 0 else kinds[::-1]:
                     importer = {"quiet": None, "importing": server, "elsewhere": others[workers]}[kind]
                     load = Imports(importer.base, key, seq) if importer else None
@@ -439,7 +440,7 @@ def during_imports(args: argparse.Namespace, env: dict[str, str], folder: Path, 
     finally:
         for server in [*servers.values(), *others.values()]:
             server.stop()
-    rows = [("LEDGER_CPU_WORKERS", "", "req/s", "p99 ms", "p99 / quiet", "import batch s")]
+    rows = [("LEDGER_WRITER_PROCESSES", "", "req/s", "p99 ms", "p99 / quiet", "import batch s")]
     for workers in servers:
         q99 = median([r.p99_ms for r in runs[(workers, "quiet")]])
         for kind, label in zip(kinds, ("quiet", "imports here", "imports elsewhere"), strict=True):
@@ -476,9 +477,10 @@ def main() -> None:
         "--during-imports", action="store_true", help="verification p99 quiet vs during back-to-back imports"
     )
     parser.add_argument(
-        "--cpu-workers", type=lambda v: [int(x) for x in v.split(",")], default=[0, 1],
-        help="with --during-imports: LEDGER_CPU_WORKERS of each server compared (default 0,1)",
+        "--writers", type=lambda v: [int(x) for x in v.split(",")], default=[0, 1],
+        help="with --during-imports: LEDGER_WRITER_PROCESSES of each server compared (default 0,1)",
     )  # fmt: skip
+    parser.add_argument("--cpu-workers", type=int, default=1, help="with --during-imports: LEDGER_CPU_WORKERS")
     parser.add_argument("--profile", type=Path, help="py-spy one more run of the real server; collapsed stacks here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:

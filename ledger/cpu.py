@@ -32,7 +32,7 @@ _workers = 0
 WORKER_NICENESS = 10  # how much lower the pool's scheduling priority is than the server's (os.nice)
 
 
-def _lower_priority() -> None:
+def lower_priority() -> None:
     """A worker's first act: step back behind the serving processes. Its work (a batch's signatures and hashes, a
     course's PDFs) is throughput, not latency: when the cores are short, the loop answering verification and
     PostgreSQL's backends get them first."""
@@ -48,7 +48,7 @@ def start(workers: int) -> ProcessPoolExecutor | None:
     if workers <= 0:
         return None
     _pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
     )
     _workers = workers
     return _pool

@@ -9,46 +9,23 @@ from litestar import Controller, Request, Response, post
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 
-from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
 from api.guards import institution_key
-from api.idempotency import run_dry, run_write
+from api.idempotency import Answer, keyed
 from api.jobs.schemas import JobOut
 from api.jobs.uploads import goes_async, submit_upload
 from api.metrics import count_import
 from api.openapi.hints import IDEMPOTENT, SHEET_UPLOAD
+from api.registration.batch import BatchCall, SheetRows, register_batch
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
-from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
-from ledger import cpu
+from api.schemas import BatchOut, SheetWarningOut
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import Conflict, InvalidInput
-from ledger.registration.service import RowOutcome, register_completions
 from ledger.registration.sheets import Chunk, SheetRejected, open_sheet
 
 
-def _batch_out(outcomes: list[RowOutcome], dry_run: bool, sheet: Chunk | None = None) -> BatchOut:
-    batch = BatchOut(
-        dry_run=dry_run,
-        total=len(outcomes),
-        created=sum(o.status == "created" for o in outcomes),
-        unchanged=sum(o.status == "unchanged" for o in outcomes),
-        rows=[
-            RowOut(
-                o.row,
-                o.status,
-                o.completion_id,
-                o.trainee_id,
-                o.ledger_index,
-                [EarnedCertificateOut(c.number, c.kind, c.verification_code) for c in o.certificates],
-            )
-            for o in outcomes
-        ],
-    )
-    if sheet is not None:
-        for row in batch.rows:
-            row.sheet_row = sheet.sheet_rows[row.row]
-        batch.warnings = [SheetWarningOut(w.code, w.message, w.row, w.column) for w in sheet.header.warnings]
-    return batch
+def sheet_warnings(sheet: Chunk) -> list[SheetWarningOut]:
+    return [SheetWarningOut(w.code, w.message, w.row, w.column) for w in sheet.header.warnings]
 
 
 class CompletionController(Controller):
@@ -69,25 +46,19 @@ class CompletionController(Controller):
         sheet: Chunk | None = None,
         content: bytes | None = None,
     ) -> Response:
-
-        statuses: list[str] = []
-
-        async def work() -> BatchOut:
-            base = runtime.settings.public_base_url
-            sign = None if dry_run else await qr_signer(db_session, runtime.vault, base)
-            outcomes = await register_completions(
-                db_session, runtime.vault, institution_id, items, sign, base, dry_run=dry_run
-            )
-            statuses.extend(o.status for o in outcomes)
-            return _batch_out(outcomes, dry_run, sheet)
-
-        if dry_run:
-            return await run_dry(db_session, work)
-        with cpu.collector_paused():  # to the commit, when the batch's objects are gone (ledger/cpu.py)
-            response = await run_write(request, db_session, principal, work, content=content)
-        if statuses:  # committed now (a replay runs no work)
-            count_import("sheet" if sheet is not None else "json", statuses)
-        return response
+        key = None if dry_run else await keyed(request, content)
+        if isinstance(key, Answer):
+            return key.response()
+        rows = None if sheet is None else SheetRows(sheet.sheet_rows, sheet_warnings(sheet))
+        call = BatchCall(institution_id, principal, items, dry_run, key, rows)
+        writer = runtime.writer
+        if writer is not None and writer.takes(len(items)):
+            done = await writer.register(call)  # off this loop (api/writer.py)
+        else:
+            done = await register_batch(db_session, runtime.vault, runtime.settings.public_base_url, call)
+        if done.statuses:  # committed now (a replay runs no work)
+            count_import("sheet" if sheet is not None else "json", done.statuses)
+        return done.answer.response()
 
     @post("/", summary="Register completions (结业) in bulk, JSON", status_code=201, opt=IDEMPOTENT)
     async def create(

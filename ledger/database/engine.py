@@ -46,9 +46,12 @@ def plain_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, application_name: str | None = None) -> AsyncEngine:
+    """`application_name` names the connections in pg_stat_activity (the writer's are `ledger writer`)."""
+    named = {"connect_args": {"server_settings": {"application_name": application_name}}} if application_name else {}
     return create_async_engine(
         url,
+        **named,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,

@@ -1,0 +1,173 @@
+"""The writer: large registrations run in a process of their own, not on the event loop that serves the public.
+
+A 10,000-row batch is seconds of Python (validation, sealing, the ledger's hashing, encoding its statements) and
+the serving loop that runs it answers nothing else meanwhile, however finely it yields: verification's p99 rose
+to several times its quiet figure (docs/scaling.md, "Imports beside verification"). So a server process hands
+every batch of LEDGER_WRITER_MIN_ROWS rows or more (default 500) to its writer (LEDGER_WRITER_PROCESSES, default
+1; 0 = every batch on the loop, as before): a spawned process with an event loop and database pool of its own,
+started at the first such batch, which runs `api.registration.batch.register_batch` — the very code a small batch
+runs in place — and sends back the answer as bytes. The serving process keeps the admission slot, decodes the
+request and sends the response; its loop is free while the writer works.
+
+What crosses between the two is plain data: the call (its rows as MessagePack), the answer (status, body,
+headers), and the domain's errors (InvalidInput naming the rows, Conflict). An error the writer cannot hand over
+as it is leaves as one that means the same here: a lost database as ConnectionError (503, Retry-After), a value
+PostgreSQL cannot store as OverflowError (400), anything else logged there with its traceback and answered 500.
+A writer that dies mid-batch answers 503 and is replaced; whether that batch committed is then unknown to the
+caller, which retries with the same Idempotency-Key (or sees its rows come back `unchanged`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import signal
+from collections.abc import Coroutine
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from typing import Any
+
+import asyncpg
+import msgspec
+import sqlalchemy.exc
+from litestar.exceptions import ServiceUnavailableException
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from api.problems import RETRY_AFTER, connection_lost, is_data_error
+from api.registration.batch import BatchCall, BatchDone, register_batch
+from api.request_log import configure_logging
+from api.settings import WebSettings
+from ledger import cpu
+from ledger.commands import CompletionIn
+from ledger.database.engine import make_engine, make_sessionmaker
+from ledger.errors import LedgerError
+from ledger.people.pii import PiiVault
+
+log = logging.getLogger("api.writer")
+
+WRITER_NAME = "ledger writer"  # its connections' application_name, as pg_stat_activity shows them
+WRITER_POOL_SIZE = 3  # database connections of one writer process (a batch uses one; a spare for the next)
+
+
+@dataclasses.dataclass
+class _Here:
+    """The writer process's own: its loop (kept between batches, so that its pool of connections is too), the
+    sessions, the vault and the settings."""
+
+    loop: asyncio.AbstractEventLoop
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker
+    vault: PiiVault
+    public_base: str
+
+
+_here: _Here | None = None
+
+
+def _start_here(settings: WebSettings, url: str) -> None:
+    """The writer process's first act: its logging, its priority, its loop and its database pool."""
+    global _here
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
+    configure_logging(settings.log_format)
+    cpu.lower_priority()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    domain = settings.domain
+    engine = make_engine(url, WRITER_POOL_SIZE, application_name=WRITER_NAME)
+    vault = PiiVault(domain.pii_key, domain.lookup_key)  # type: ignore[arg-type]
+    _here = _Here(loop, engine, make_sessionmaker(engine), vault, settings.public_base_url)
+
+
+def _register_here(call: BatchCall, rows: bytes) -> BatchDone:
+    """In the writer process: the batch registered on the writer's loop."""
+    here = _here
+    assert here is not None, "the writer process was not started"
+    items = msgspec.msgpack.decode(rows, type=list[CompletionIn])
+    return here.loop.run_until_complete(_portable(_register(here, dataclasses.replace(call, items=items))))
+
+
+async def _register(here: _Here, call: BatchCall) -> BatchDone:
+    async with here.sessionmaker() as session:
+        return await register_batch(session, here.vault, here.public_base, call)
+
+
+async def _portable(work: Coroutine[Any, Any, BatchDone]) -> BatchDone:
+    """`work`, with any error it raises made one that pickles and means the same to the serving process."""
+    try:
+        return await work
+    except LedgerError:
+        raise
+    except Exception as exc:
+        if connection_lost(exc):
+            raise ConnectionError("the database is unavailable") from None
+        if isinstance(exc, OverflowError | asyncpg.DataError) or (
+            isinstance(exc, sqlalchemy.exc.DBAPIError) and is_data_error(exc)
+        ):
+            raise OverflowError("a value cannot be stored") from None
+        log.error("the writer failed on a batch: %s", type(exc).__name__, exc_info=exc)
+        raise RuntimeError(f"the writer failed: {type(exc).__name__}") from None
+
+
+class Writer:
+    """The serving process's handle on its writer processes, started at the first batch that needs them."""
+
+    def __init__(self, settings: WebSettings, url: str) -> None:
+        self._settings = settings
+        self._url = url
+        self._processes = settings.writer_processes
+        self._min_rows = settings.writer_min_rows
+        self._pool: ProcessPoolExecutor | None = None
+
+    def takes(self, rows: int) -> bool:
+        """Whether a batch of `rows` rows runs in the writer (else on the serving loop)."""
+        return self._processes > 0 and rows >= self._min_rows
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_here,
+                initargs=(self._settings, self._url),
+            )
+        return self._pool
+
+    def _submit(self, call: BatchCall, rows: bytes) -> tuple[ProcessPoolExecutor, Future[BatchDone]]:
+        """Hand the call to a writer; a pool found broken before it took the call (its process died between two
+        batches) is replaced at once."""
+        bare = dataclasses.replace(call, items=[])
+        pool = self._started()
+        try:
+            return pool, pool.submit(_register_here, bare, rows)
+        except BrokenExecutor:
+            log.warning("the writer process had died; starting a new one")
+            self._drop(pool)
+            pool = self._started()
+            return pool, pool.submit(_register_here, bare, rows)
+
+    def _drop(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def register(self, call: BatchCall) -> BatchDone:
+        """`register_batch` in a writer process, the rows sent as MessagePack."""
+        pool, done = self._submit(call, msgspec.msgpack.encode(call.items))
+        try:
+            return await asyncio.wrap_future(done)
+        except BrokenExecutor as exc:
+            log.warning("the writer process died during a batch; starting a new one")
+            self._drop(pool)
+            raise ServiceUnavailableException(
+                "导入进程中断，请用同一 Idempotency-Key 重试（the import was interrupted; retry it with the same "
+                "Idempotency-Key: rows it already registered come back unchanged）",
+                headers={"Retry-After": RETRY_AFTER[503]},
+            ) from exc
+
+    def stop(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=True, cancel_futures=True)
