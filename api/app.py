@@ -24,8 +24,9 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import PublishedKeysController, VerifyApiController, VerifyPageController
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.housekeeping import housekeeper
+from api.job_process import start_job_process, stop_job_process
 from api.jobs.controllers import JobController
-from api.jobs.handlers import job_handlers
+from api.jobs.handlers import handlers_for
 from api.limits import client_address, is_shared, open_stores, rate_limited, store_registry
 from api.log.controllers import CertificateLedgerController, LedgerController
 from api.metrics import MetricsController, prometheus_config
@@ -131,9 +132,14 @@ def create_app(settings: WebSettings) -> Litestar:
         task = asyncio.create_task(_checkpointer(app.state.runtime, stop))
         replica = app.state.runtime.replica
         following = asyncio.create_task(replica.follow(stop)) if replica else None
-        workers = asyncio.create_task(
-            run_workers(app.state.runtime.sessionmaker, job_handlers(app.state.runtime), domain, stop)
-        )
+        runtime = app.state.runtime
+        jobs, workers = None, None
+        if settings.job_process and domain.job_workers:  # off this loop (api/job_process.py)
+            jobs = start_job_process(settings, url)  # from this thread: the child dies with it (api/job_process.py)
+        app.state.job_process = jobs
+        else:
+            handlers = handlers_for(settings, runtime.vault, runtime.pdf_signer)
+            workers = asyncio.create_task(run_workers(runtime.sessionmaker, handlers, domain, stop))
         chores = asyncio.create_task(housekeeper(app.state.runtime, stop))
         try:
             yield
@@ -143,7 +149,10 @@ def create_app(settings: WebSettings) -> Litestar:
             if replica and following:
                 await following
                 await replica.replica.close()
-            await workers
+            if workers is not None:
+                await workers
+            if jobs is not None:
+                await asyncio.to_thread(stop_job_process, jobs)
             await chores
             await pool.close()
             await engine.dispose()

@@ -55,6 +55,7 @@ class WebSettings:
     max_import_bytes: int = env("LEDGER_MAX_IMPORT_BYTES", 512 * 1024 * 1024, at_least=1)  # an import job's upload
     course_pdf_job_certificates: int = env("LEDGER_COURSE_PDF_JOB_CERTIFICATES", 300, at_least=1)  # more: a job
     cpu_workers: int = env("LEDGER_CPU_WORKERS", 1, at_least=0)  # imports sign and hash in these processes
+    job_process: bool = env("LEDGER_JOB_PROCESS", True)  # the job workers in a process of their own
     writer_processes: int = env("LEDGER_WRITER_PROCESSES", 1, at_least=0)  # large batches registered there
     writer_min_rows: int = env("LEDGER_WRITER_MIN_ROWS", 500, at_least=1)  # a batch this large goes to the writer
 

@@ -152,6 +152,9 @@ def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
         "LEDGER_PUBLIC_BASE_URL": "https://verify.example.test",
         "LEDGER_PDF_SIGNING": "demo",
         "LEDGER_HOLDER_CHECK_RATE_PER_MINUTE": "20",
+        # the job workers on the app's own loop: a process per app would cost each test a second of start-up
+        # (test_job_process.py runs them in their own, as `ledger serve` does)
+        "LEDGER_JOB_PROCESS": "false",
     }
 
 

@@ -3,6 +3,7 @@ resumes after its last committed chunk — every row registered once, the counts
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -56,6 +57,24 @@ def job(base: str, key: str, location: str) -> dict:
     return httpx.get(base + location, headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
 
 
+async def job_process_alive(database_url: str, seconds: float = 10) -> bool:
+    """Whether the killed server's job process (api/job_process.py) still holds connections after `seconds`."""
+    conn = await asyncpg.connect(plain_url(database_url))
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            left = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ledger jobs'"
+                " AND datname = current_database()"
+            )
+            if not left:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="module")
 def environment(empty_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     folder = tmp_path_factory.mktemp("restart")
@@ -96,6 +115,7 @@ def test_a_job_killed_mid_import_resumes_on_restart_without_duplicates(
     finally:
         if process.poll() is None:
             stop_server(process)
+    assert not run_async(job_process_alive(empty_database))  # the job process died with its server
 
     killed = run_async(counts(empty_database, location.rsplit("/", 1)[1]))
     assert killed["running"] == 1 and killed["done"] < ROWS
