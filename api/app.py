@@ -135,11 +135,11 @@ def create_app(settings: WebSettings) -> Litestar:
         runtime = app.state.runtime
         jobs, workers = None, None
         if settings.job_process and domain.job_workers:  # off this loop (api/job_process.py)
-            jobs = start_job_process(settings, url)  # from this thread: the child dies with it (api/job_process.py)
-        app.state.job_process = jobs
+            jobs = start_job_process(settings, url)  # from this thread: the child dies with it
         else:
             handlers = handlers_for(settings, runtime.vault, runtime.pdf_signer)
             workers = asyncio.create_task(run_workers(runtime.sessionmaker, handlers, domain, stop))
+        app.state.job_process = jobs
         chores = asyncio.create_task(housekeeper(app.state.runtime, stop))
         try:
             yield
