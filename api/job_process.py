@@ -20,7 +20,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from api.certificates.pdfs import pdf_signer
 from api.jobs.handlers import handlers_for
@@ -47,18 +50,19 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _run(settings: WebSettings, url: str, parent: int) -> None:
+def _run(settings: WebSettings, url: str, parent: int, ready: Any) -> None:
     """The job process: its logging and priority, then the workers until SIGTERM or its parent's death."""
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
     configure_logging(settings.log_format)
     cpu.lower_priority()
-    asyncio.run(_work(settings, url, parent))
+    asyncio.run(_work(settings, url, parent, ready))
 
 
-async def _work(settings: WebSettings, url: str, parent: int) -> None:
+async def _work(settings: WebSettings, url: str, parent: int, ready: Any) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    ready.set()  # from here SIGTERM is a request to stop, no longer a kill
     domain = settings.domain
     engine = make_engine(url, max(2, domain.job_workers + 1), application_name=JOB_PROCESS_NAME)
     vault = PiiVault(domain.pii_key, domain.lookup_key)  # type: ignore[arg-type]
@@ -78,18 +82,30 @@ async def _work(settings: WebSettings, url: str, parent: int) -> None:
         await engine.dispose()
 
 
-def start_job_process(settings: WebSettings, url: str) -> BaseProcess:
+@dataclass(frozen=True)
+class JobProcess:
+    process: BaseProcess
+    ready: Any  # a multiprocessing Event the child sets once it stops gracefully on SIGTERM
+
+
+def start_job_process(settings: WebSettings, url: str) -> JobProcess:
     """Spawn the job process for this server process."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=_run, args=(settings, url, os.getpid()), name=JOB_PROCESS_NAME, daemon=False
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    process = context.Process(
+        target=_run, args=(settings, url, os.getpid(), ready), name=JOB_PROCESS_NAME, daemon=False
     )
     process.start()
     log.info("job workers: %d in process %s", settings.domain.job_workers, process.pid)
-    return process
+    return JobProcess(process, ready)
 
 
-def stop_job_process(process: BaseProcess) -> None:
-    """Ask the job process to stop and wait for it (killed if it will not)."""
+def stop_job_process(jobs: JobProcess) -> None:
+    """Ask the job process to stop (once it can stop gracefully) and wait for it; killed if it will not."""
+    process = jobs.process
+    deadline = time.monotonic() + STOP_WAIT_SECONDS
+    while process.is_alive() and not jobs.ready.wait(0.1) and time.monotonic() < deadline:
+        pass  # still starting: a SIGTERM now would kill it half-way through its imports
     if process.is_alive() and process.pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(process.pid, signal.SIGTERM)

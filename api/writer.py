@@ -72,7 +72,6 @@ def _start_here(settings: WebSettings, url: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
     configure_logging(settings.log_format)
     cpu.lower_priority()
-    cpu.start(settings.cpu_workers)  # the batch's signing and hashing beside its writes, as in the server
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     domain = settings.domain

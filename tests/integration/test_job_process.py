@@ -32,8 +32,8 @@ async def job_process_connections(url: str) -> int:
 
 
 async def test_a_job_is_done_by_the_job_process(world: World) -> None:
-    process = world.client.app.state.job_process
-    assert process is not None and process.is_alive()
+    process = world.client.app.state.job_process.process
+    assert process.is_alive()
     job = await submit(world, ENGLISH_HEADER + rows(range(12)))
     done = await finished(world, job["links"]["self"])
     assert done["state"] == "succeeded", done
@@ -43,7 +43,7 @@ async def test_a_job_is_done_by_the_job_process(world: World) -> None:
 
 async def test_the_job_process_stops_with_the_server(web_settings: WebSettings) -> None:
     async with AsyncTestClient(app=create_app(web_settings)) as client:
-        process = client.app.state.job_process
+        process = client.app.state.job_process.process
         assert process.is_alive()
     assert not process.is_alive() and process.exitcode == 0
     assert await job_process_connections(web_settings.domain.database_url or "") == 0
