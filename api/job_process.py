@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -36,26 +34,14 @@ from ledger.people.pii import PiiVault
 
 log = logging.getLogger("api.jobs")
 
-PR_SET_PDEATHSIG = 1  # prctl(2)
 JOB_PROCESS_NAME = "ledger jobs"  # its connections' application_name in pg_stat_activity
 STOP_WAIT_SECONDS = 30.0  # how long a stopping server waits for the job process to put its work down
 
 
-def _die_with(parent: int) -> None:
-    """Have the kernel kill this process when its parent dies (Linux); the parent may have died already."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _run(settings: WebSettings, url: str, parent: int, ready: Any) -> None:
     """The job process: its logging and priority, then the workers until SIGTERM or its parent's death."""
-    _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
+    cpu.lower_priority()  # and killed with the server, however it dies (ledger/cpu.py)
     configure_logging(settings.log_format)
-    cpu.lower_priority()
     asyncio.run(_work(settings, url, parent, ready))
 
 

@@ -24,7 +24,6 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
-import signal
 from collections.abc import Coroutine
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
@@ -69,9 +68,8 @@ _here: _Here | None = None
 def _start_here(settings: WebSettings, url: str) -> None:
     """The writer process's first act: its logging, its priority, its loop and its database pool."""
     global _here
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops this process
+    cpu.lower_priority()  # and killed with the server, however it dies (ledger/cpu.py)
     configure_logging(settings.log_format)
-    cpu.lower_priority()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     domain = settings.domain

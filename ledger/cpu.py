@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import functools
 import gc
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, ParamSpec, TypeVar
@@ -32,10 +35,28 @@ _workers = 0
 WORKER_NICENESS = 10  # how much lower the pool's scheduling priority is than the server's (os.nice)
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process when the server that spawned it dies, however it dies (kill -9 too;
+    Linux's PR_SET_PDEATHSIG, where there is one), and let Ctrl-C reach only the server, which stops its
+    children itself. A helper process must never outlive its server: it would hold database connections and
+    go on working for nobody."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
+
+
 def lower_priority() -> None:
     """A worker's first act: step back behind the serving processes. Its work (a batch's signatures and hashes, a
     course's PDFs) is throughput, not latency: when the cores are short, the loop answering verification and
     PostgreSQL's backends get them first."""
+    die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
 
