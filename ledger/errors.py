@@ -28,6 +28,17 @@ class LedgerError(Exception):
         self.detail = detail
         self.errors: list[FieldError] = errors or []
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Whatever a subclass's __init__ takes: the error crosses from the writer and CPU pool processes whole.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[LedgerError], args: tuple[object, ...], state: dict[str, object]) -> LedgerError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class NotFound(LedgerError):
     """The thing does not exist, or the caller may not know that it does."""

@@ -19,9 +19,10 @@ from api.openapi.hints import IDEMPOTENT, SHEET_UPLOAD
 from api.registration.batch import BatchCall, SheetRows, register_batch
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
 from api.schemas import BatchOut, SheetWarningOut
+from ledger import cpu
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
 from ledger.errors import Conflict, InvalidInput
-from ledger.registration.sheets import Chunk, SheetRejected, open_sheet
+from ledger.registration.sheets import Chunk, SheetRejected, read_whole
 
 
 def sheet_warnings(sheet: Chunk) -> list[SheetWarningOut]:
@@ -119,7 +120,8 @@ class CompletionController(Controller):
             read = await upload(request, chosen)
             raw = read[0]
             try:
-                whole = open_sheet(raw, read[1], read[2], lang=chosen).whole(runtime.settings.domain.max_batch_rows)
+                max_rows = runtime.settings.domain.max_batch_rows
+                whole = await cpu.run(read_whole, raw, read[1], read[2], chosen, max_rows)  # off this loop
             except InvalidInput as exc:
                 if not any(e.code == "too_many_rows" for e in exc.errors):
                     raise

@@ -15,7 +15,7 @@ own column and the row number Excel shows. docs/import.md lists every header and
 
 from ledger.registration.sheets.header import Header, HeaderColumn, SheetWarning
 from ledger.registration.sheets.messages import Lang, message
-from ledger.registration.sheets.reading import Chunk, Sheet, SheetRejected, open_sheet, rejection
+from ledger.registration.sheets.reading import Chunk, Sheet, SheetRejected, open_sheet, read_whole, rejection
 from ledger.registration.sheets.source import Format, detect_format
 from ledger.registration.sheets.workbooks import error_workbook, template_columns, template_workbook
 
@@ -32,6 +32,7 @@ __all__ = [
     "error_workbook",
     "message",
     "open_sheet",
+    "read_whole",
     "rejection",
     "template_columns",
     "template_workbook",

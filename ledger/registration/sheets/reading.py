@@ -263,3 +263,9 @@ def rejection(chunk: Chunk, service_errors: list[FieldError], lang: Lang) -> She
         warnings=chunk.header.warnings,
         lang=lang,
     )
+
+
+def read_whole(source: Source, filename: str | None, content_type: str | None, lang: Lang, max_rows: int) -> Chunk:
+    """`open_sheet(...).whole(max_rows)` as one call of plain arguments, for the CPU pool (ledger/cpu.py): a
+    synchronous import's file is read there, off the serving loop."""
+    return open_sheet(source, filename, content_type, lang=lang).whole(max_rows)
