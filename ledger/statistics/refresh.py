@@ -10,6 +10,7 @@ write at all.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -54,14 +55,17 @@ FROM persons WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
 """
 
 # Counted originals and every reissue (a chain's members), with what each is counted under.
-_CERTIFICATES = """
+_HELD = """
 SELECT c.id, c.person_id, c.kind, c.supersedes_id, c.superseded_by_id, c.issued_on, c.level, c.occupation_code,
        i.region_code, i.jurisdiction, coalesce(t.domicile_region_code, '') AS domicile_code
 FROM certificates c
 JOIN institutions i ON i.id = c.institution_id
 LEFT JOIN trainees t ON t.person_id = c.person_id AND t.institution_id = c.institution_id
-WHERE c.person_id = ANY($1::bigint[]) AND (c.kind = ANY($2::text[]) OR c.supersedes_id IS NOT NULL)
+WHERE {persons} AND (c.kind = ANY($2::text[]) OR c.supersedes_id IS NOT NULL)
 """
+_CERTIFICATES = _HELD.format(persons="c.person_id = ANY($1::bigint[])")
+# A rebuild's chunk is a range of person ids: one range scan of the person index, not one probe per person.
+_CERTIFICATES_IN_RANGE = _HELD.format(persons="c.person_id BETWEEN ($1::bigint[])[1] AND ($1::bigint[])[2]")
 
 _CHANGES = """
 SELECT certificate_id, effective_on, id, status FROM certificate_status_changes
@@ -136,12 +140,16 @@ def _order(s: Spell) -> tuple:
     return (s.layer, s.valid_from, s.certificate_id)
 
 
-async def _compute(conn: Any, people: Iterable[Any], kinds: list[str]) -> dict[int, list[Spell]]:
-    """The spells the persons' certificates give now (persons as (id, sex, birth_year) rows)."""
+async def _compute(
+    conn: Any, people: Iterable[Any], kinds: list[str], *, every_in_range: bool = False
+) -> dict[int, list[Spell]]:
+    """The spells the persons' certificates give now (persons as (id, sex, birth_year) rows). `every_in_range`:
+    the persons are every person whose id lies between the first's and the last's (a rebuild's chunk)."""
     people = list(people)
     ids = [p[0] for p in people]
+    query = (_CERTIFICATES_IN_RANGE, [min(ids), max(ids)]) if every_in_range and ids else (_CERTIFICATES, ids)
     certificates: dict[int, list[CertificateFacts]] = defaultdict(list)
-    for r in await conn.fetch(_CERTIFICATES, ids, kinds):
+    for r in await conn.fetch(*query, kinds):
         certificates[r[1]].append(CertificateFacts(*r))
     changes: dict[int, list[tuple[dt.date, int, str]]] = defaultdict(list)
     certificate_ids = [c.id for held in certificates.values() for c in held]
@@ -316,6 +324,7 @@ async def rebuild_talent(
     kinds = list(COUNTED_KINDS)
     await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days IN EXCLUSIVE MODE")
     await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days")
+    started = time.perf_counter()
     last = 0
     while True:
         people = await conn.fetch(
@@ -326,12 +335,16 @@ async def rebuild_talent(
         if not people:
             break
         last = people[-1][0]
-        spells = [s for held in (await _compute(conn, people, kinds)).values() for s in held]
+        found = await _compute(conn, people, kinds, every_in_range=True)
+        spells = [s for held in found.values() for s in held]
         await conn.copy_records_to_table("talent_spells", records=spells, columns=SPELL_COLUMNS)
         if say is not None:
-            say(f"    spells up to person {last:,}")
+            say(f"    spells up to person {last:,} ({time.perf_counter() - started:.1f} s)")
     await conn.execute("ANALYZE talent_spells")
+    spelled = time.perf_counter()
     await rebuild_rollup(session)
+    if say is not None:
+        say(f"    spells {spelled - started:.1f} s, rollup {time.perf_counter() - spelled:.1f} s")
 
 
 async def rebuild_rollup(session: AsyncSession) -> None:

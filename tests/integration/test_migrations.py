@@ -15,12 +15,17 @@ from litestar.testing import AsyncTestClient
 
 from api.cli import main
 from ledger.database import migrate
-from ledger.database.engine import plain_url
+from ledger.database.engine import make_engine, make_sessionmaker, plain_url
 from ledger.settings import Settings
+from ledger.statistics.refresh import rebuild_talent
 from tests.factories import completion
 from tests.integration.conftest import World
 
 ROLLUP = "SELECT * FROM talent_cells ORDER BY 1, 2"
+SPELLS = (
+    "SELECT person_id, valid_from, valid_to, certificate_id, level, region_code, domicile_code, jurisdiction,"
+    " occupation_code, sex, birth_year, layer FROM talent_spells ORDER BY person_id, layer, valid_from, certificate_id"
+)
 
 
 async def ledger(settings: Settings, tmp_path: Path, *args: str) -> Result:
@@ -65,6 +70,15 @@ async def test_an_upgrade_from_0003_leaves_the_rollup_to_stats_rebuild(world: Wo
 
     only = await ledger(world.settings, tmp_path, "stats", "rebuild", "--rollup-only")
     assert only.exit_code == 0, only.output
+    assert await fetch(world.settings, ROLLUP) == rollup
+
+    spells = await fetch(world.settings, SPELLS)
+    engine = make_engine(url, pool_size=1)
+    async with make_sessionmaker(engine)() as session:
+        await rebuild_talent(session, chunk=1)  # a range of one person per chunk: each one read once, none missed
+        await session.commit()
+    await engine.dispose()
+    assert await fetch(world.settings, SPELLS) == spells
     assert await fetch(world.settings, ROLLUP) == rollup
 
 
