@@ -24,7 +24,7 @@ from api.certificates.status_list import StatusListCache
 from api.certificates.verify import PublishedKeysController, VerifyApiController, VerifyPageController
 from api.deps import Runtime, provide_home_region, provide_institution_id, provide_principal, provide_session, runtime
 from api.housekeeping import housekeeper
-from api.job_process import start_job_process, stop_job_process
+from api.job_process import JobProcess
 from api.jobs.controllers import JobController
 from api.jobs.handlers import handlers_for
 from api.limits import client_address, is_shared, open_stores, rate_limited, store_registry
@@ -135,7 +135,9 @@ def create_app(settings: WebSettings) -> Litestar:
         runtime = app.state.runtime
         jobs, workers = None, None
         if settings.job_process and domain.job_workers:  # off this loop (api/job_process.py)
-            jobs = start_job_process(settings, url)  # from this thread: the child dies with it
+            jobs = JobProcess(settings, url)
+            jobs.start()  # from this thread: the child dies with it
+            workers = asyncio.create_task(jobs.watch(stop))
         else:
             handlers = handlers_for(settings, runtime.vault, runtime.pdf_signer)
             workers = asyncio.create_task(run_workers(runtime.sessionmaker, handlers, domain, stop))
@@ -152,7 +154,7 @@ def create_app(settings: WebSettings) -> Litestar:
             if workers is not None:
                 await workers
             if jobs is not None:
-                await asyncio.to_thread(stop_job_process, jobs)
+                await asyncio.to_thread(jobs.stop)
             await chores
             await pool.close()
             await engine.dispose()

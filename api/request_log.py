@@ -14,6 +14,7 @@ standard library's logging is enough for this: msgspec encodes the line (a few Â
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import logging
@@ -21,6 +22,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from typing import IO, Any, Literal
 
 import msgspec
@@ -34,6 +36,21 @@ REQUEST_ID_HEADER = b"x-request-id"
 _FIELDS = ("request_id", "method", "route", "status", "duration_ms")
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    """The id of the request this code runs for ("-" outside one)."""
+    return _request_id.get()
+
+
+@contextlib.contextmanager
+def logged_as(request_id: str) -> Iterator[None]:
+    """Log lines written in the block carry `request_id` (work a helper process does for a request)."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 class Redaction(logging.Filter):

@@ -9,7 +9,7 @@ started at the first such batch, which runs `api.registration.batch.register_bat
 runs in place — and sends back the answer as bytes. The serving process keeps the admission slot, decodes the
 request and sends the response; its loop is free while the writer works.
 
-What crosses between the two is plain data: the call (its rows as MessagePack), the answer (status, body,
+What crosses between the two is plain data: the call (pickled), the answer (status, body,
 headers), and the domain's errors (InvalidInput naming the rows, Conflict). An error the writer cannot hand over
 as it is leaves as one that means the same here: a lost database as ConnectionError (503, Retry-After), a value
 PostgreSQL cannot store as OverflowError (400), anything else logged there with its traceback and answered 500.
@@ -24,25 +24,25 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
+import os
 from collections.abc import Coroutine
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any
 
 import asyncpg
-import msgspec
 import sqlalchemy.exc
 from litestar.exceptions import ServiceUnavailableException
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from api.problems import RETRY_AFTER, connection_lost, is_data_error
 from api.registration.batch import BatchCall, BatchDone, register_batch
-from api.request_log import configure_logging
+from api.request_log import configure_logging, logged_as
 from api.settings import WebSettings
-from ledger import cpu
-from ledger.commands import CompletionIn
+from ledger.database.constraints import constraint_violation
 from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.errors import LedgerError
 from ledger.people.pii import PiiVault
+from ledger.processes import serve_only
 
 log = logging.getLogger("api.writer")
 
@@ -51,9 +51,9 @@ WRITER_POOL_SIZE = 3  # database connections of one writer process (a batch uses
 
 
 @dataclasses.dataclass
-class _Here:
-    """The writer process's own: its loop (kept between batches, so that its pool of connections is too), the
-    sessions, the vault and the settings."""
+class _WriterProcess:
+    """What a writer process keeps between batches: its loop (so that its pool of connections lasts too), its
+    sessions, the vault and the public base of QR URLs."""
 
     loop: asyncio.AbstractEventLoop
     engine: AsyncEngine
@@ -62,33 +62,34 @@ class _Here:
     public_base: str
 
 
-_here: _Here | None = None
+_this_writer: _WriterProcess | None = None
 
 
-def _start_here(settings: WebSettings, url: str) -> None:
-    """The writer process's first act: its logging, its priority, its loop and its database pool."""
-    global _here
-    cpu.lower_priority()  # and killed with the server, however it dies (ledger/cpu.py)
+def _start_writer(settings: WebSettings, url: str, server_pid: int) -> None:
+    """A writer process's first act: die with its server, then its logging, its loop and its database pool (which
+    connects at the first batch)."""
+    global _this_writer
+    serve_only(server_pid)
     configure_logging(settings.log_format)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     domain = settings.domain
     engine = make_engine(url, WRITER_POOL_SIZE, application_name=WRITER_NAME)
     vault = PiiVault(domain.pii_key, domain.lookup_key)  # type: ignore[arg-type]
-    _here = _Here(loop, engine, make_sessionmaker(engine), vault, settings.public_base_url)
+    _this_writer = _WriterProcess(loop, engine, make_sessionmaker(engine), vault, settings.public_base_url)
 
 
-def _register_here(call: BatchCall, rows: bytes) -> BatchDone:
-    """In the writer process: the batch registered on the writer's loop."""
-    here = _here
-    assert here is not None, "the writer process was not started"
-    items = msgspec.msgpack.decode(rows, type=list[CompletionIn])
-    return here.loop.run_until_complete(_portable(_register(here, dataclasses.replace(call, items=items))))
+def _write_batch(call: BatchCall) -> BatchDone:
+    """In a writer process: the batch registered on the writer's loop, its log lines under the request's id."""
+    writer = _this_writer
+    assert writer is not None, "the writer process was not started"
+    with logged_as(call.request_id):
+        return writer.loop.run_until_complete(_portable(_registered(writer, call)))
 
 
-async def _register(here: _Here, call: BatchCall) -> BatchDone:
-    async with here.sessionmaker() as session:
-        return await register_batch(session, here.vault, here.public_base, call)
+async def _registered(writer: _WriterProcess, call: BatchCall) -> BatchDone:
+    async with writer.sessionmaker() as session:
+        return await register_batch(session, writer.vault, writer.public_base, call)
 
 
 async def _portable(work: Coroutine[Any, Any, BatchDone]) -> BatchDone:
@@ -97,6 +98,8 @@ async def _portable(work: Coroutine[Any, Any, BatchDone]) -> BatchDone:
         return await work
     except LedgerError:
         raise
+    except (sqlalchemy.exc.IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
+        raise constraint_violation(exc) from None  # the problem its constraint names, as in place
     except Exception as exc:
         if connection_lost(exc):
             raise ConnectionError("the database is unavailable") from None
@@ -127,23 +130,23 @@ class Writer:
             self._pool = ProcessPoolExecutor(
                 max_workers=self._processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_here,
-                initargs=(self._settings, self._url),
+                initializer=_start_writer,
+                initargs=(self._settings, self._url, os.getpid()),
             )
         return self._pool
 
-    def _submit(self, call: BatchCall, rows: bytes) -> tuple[ProcessPoolExecutor, Future[BatchDone]]:
-        """Hand the call to a writer; a pool found broken before it took the call (its process died between two
-        batches) is replaced at once."""
-        bare = dataclasses.replace(call, items=[])
+    def _submit(self, call: BatchCall) -> tuple[ProcessPoolExecutor, Future[BatchDone]]:
+        """Hand the call to a writer (pickled whole: its rows as the reader or Litestar made them, not checked
+        again on the way); a pool found broken before it took the call (its process died between two batches) is
+        replaced at once."""
         pool = self._started()
         try:
-            return pool, pool.submit(_register_here, bare, rows)
+            return pool, pool.submit(_write_batch, call)
         except BrokenExecutor:
             log.warning("the writer process had died; starting a new one")
             self._drop(pool)
             pool = self._started()
-            return pool, pool.submit(_register_here, bare, rows)
+            return pool, pool.submit(_write_batch, call)
 
     def _drop(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:
@@ -151,8 +154,8 @@ class Writer:
             pool.shutdown(wait=False, cancel_futures=True)
 
     async def register(self, call: BatchCall) -> BatchDone:
-        """`register_batch` in a writer process, the rows sent as MessagePack."""
-        pool, done = self._submit(call, msgspec.msgpack.encode(call.items))
+        """`register_batch` in a writer process."""
+        pool, done = self._submit(call)
         try:
             return await asyncio.wrap_future(done)
         except BrokenExecutor as exc:

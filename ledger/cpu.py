@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import gc
 import logging
 import multiprocessing
 import os
-import signal
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from typing import Any, ParamSpec, TypeVar
+
+from ledger.processes import serve_only
 
 log = logging.getLogger("ledger.cpu")
 T = TypeVar("T")
@@ -32,44 +31,18 @@ _pool: ProcessPoolExecutor | None = None
 _workers = 0
 
 
-WORKER_NICENESS = 10  # how much lower the pool's scheduling priority is than the server's (os.nice)
-
-
-PR_SET_PDEATHSIG = 1  # prctl(2)
-
-
-def die_with_parent() -> None:
-    """Have the kernel kill this process when the server that spawned it dies, however it dies (kill -9 too;
-    Linux's PR_SET_PDEATHSIG, where there is one), and let Ctrl-C reach only the server, which stops its
-    children itself. A helper process must never outlive its server: it would hold database connections and
-    go on working for nobody."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it died before the request was made
-        os._exit(1)
-
-
-def lower_priority() -> None:
-    """A worker's first act: step back behind the serving processes. Its work (a batch's signatures and hashes, a
-    course's PDFs) is throughput, not latency: when the cores are short, the loop answering verification and
-    PostgreSQL's backends get them first."""
-    die_with_parent()
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-
-
 def start(workers: int) -> ProcessPoolExecutor | None:
     """Make the pool of `workers` processes (none for 0) and have `run` use it; returns it for `stop`. The
-    processes are spawned at the first `run`, so an app that never imports starts none, and they run at a lower
-    priority (`WORKER_NICENESS`)."""
+    processes are spawned at the first `run`, so an app that never imports starts none; they run at a lower
+    priority and die with the server (`ledger.processes.serve_only`)."""
     global _pool, _workers
     if workers <= 0:
         return None
     _pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=serve_only,  # killed with the server, at a lower priority (ledger/processes.py)
+        initargs=(os.getpid(),),
     )
     _workers = workers
     return _pool

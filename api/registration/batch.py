@@ -35,6 +35,7 @@ class BatchCall:
     dry_run: bool
     key: Keyed | None = None  # the Idempotency-Key, fingerprinted (not for a dry run)
     sheet: SheetRows | None = None
+    request_id: str = "-"  # for the log lines of a writer process (api/request_log.py)
 
 
 @dataclass(frozen=True, slots=True)

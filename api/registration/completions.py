@@ -18,6 +18,7 @@ from api.metrics import count_import
 from api.openapi.hints import IDEMPOTENT, SHEET_UPLOAD
 from api.registration.batch import BatchCall, SheetRows, register_batch
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
+from api.request_log import current_request_id
 from api.schemas import BatchOut, SheetWarningOut
 from ledger import cpu
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
@@ -51,7 +52,7 @@ class CompletionController(Controller):
         if isinstance(key, Answer):
             return key.response()
         rows = None if sheet is None else SheetRows(sheet.sheet_rows, sheet_warnings(sheet))
-        call = BatchCall(institution_id, principal, items, dry_run, key, rows)
+        call = BatchCall(institution_id, principal, items, dry_run, key, rows, current_request_id())
         writer = runtime.writer
         if writer is not None and writer.takes(len(items)):
             done = await writer.register(call)  # off this loop (api/writer.py)

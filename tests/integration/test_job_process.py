@@ -3,6 +3,10 @@ to the server is done by that process, and stopping the server stops it."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -47,3 +51,17 @@ async def test_the_job_process_stops_with_the_server(web_settings: WebSettings) 
         assert process.is_alive()
     assert not process.is_alive() and process.exitcode == 0
     assert await job_process_connections(web_settings.domain.database_url or "") == 0
+
+
+async def test_a_job_process_that_died_is_started_again(world: World) -> None:
+    jobs = world.client.app.state.job_process
+    first = jobs.process
+    os.kill(first.pid, signal.SIGKILL)
+    for _ in range(200):  # the server notices within a second and starts another one a second later
+        if jobs.process is not first and jobs.process.is_alive():
+            break
+        await asyncio.sleep(0.05)
+    assert jobs.restarts == 1 and jobs.process.is_alive() and jobs.process.pid != first.pid
+    job = await submit(world, ENGLISH_HEADER + rows(range(20, 25)))
+    done = await finished(world, job["links"]["self"])
+    assert done["state"] == "succeeded" and done["result"]["created"] == 5

@@ -177,3 +177,33 @@ async def test_a_writer_killed_mid_batch_answers_503_and_commits_nothing(world: 
     assert completions == 2  # the killed batch's transaction died with its process
     retried = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
     assert retried.status_code == 201 and retried.json()["created"] == 5_000
+
+
+async def test_a_sheets_bad_values_are_named_by_the_writer_as_in_place(world: World) -> None:
+    """The reader's rows cross to the writer as they are: not checked again on the way, so that the service's own
+    checks name the row and column (a re-validation there would be a 500, or a 400 without a row)."""
+    header = "课程编码,姓名,身份证号,结业日期,学时,是否合格,鉴定等级,毕业证书编号\n"
+
+    def sheet(hours: str, graduation: str) -> bytes:
+        rows = [
+            f"CG-2025-01,张伟,{id_number(i)},2025-05-30,{hours if i == 1 else '160'},是,四级,"
+            f"{graduation if i == 1 else f'BY-{i}'}\n"
+            for i in range(3)
+        ]
+        return (header + "".join(rows)).encode()
+
+    async def post(data: bytes) -> tuple[int, dict]:
+        response = await world.client.post(
+            "/api/v1/completions/import", content=data, headers={**world.evaluator, "content-type": "text/csv"}
+        )
+        return response.status_code, response.json()
+
+    status, body = await post(sheet("1e30", "BY-1"))
+    assert status == 422, body
+    assert [(e["row"], e["column"], e["code"]) for e in body["errors"]] == [(3, "学时", "out_of_range")]
+    status, body = await post(sheet("160", "BY-\u202e1"))
+    assert status == 422, body
+    assert [(e["row"], e["column"], e["code"]) for e in body["errors"]] == [(3, "毕业证书编号", "bidi_control")]
+    status, body = await post(sheet("160", "B" * 80))
+    assert status in (400, 422), body
+    assert await counts(world) == (0, 0, (await counts(world))[2])

@@ -17,6 +17,7 @@ from certificates.token import TokenClaims, key_id, signed_url, signed_urls, ver
 from ledger import cpu
 from ledger.certificates.issuance import base32_code
 from ledger.log import append, merkle
+from ledger.processes import HELPER_NICENESS
 
 KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"cpu pool test key").digest())
 KID = key_id(KEY.public_key())
@@ -90,4 +91,4 @@ def test_the_workers_step_back_behind_the_server() -> None:
         finally:
             cpu.stop(pool)
 
-    assert asyncio.run(pooled()) >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + cpu.WORKER_NICENESS)
+    assert asyncio.run(pooled()) >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + HELPER_NICENESS)
