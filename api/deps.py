@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from litestar import Request
@@ -17,11 +17,13 @@ from api.admission import Admission
 from api.certificates.status_list import StatusListCache
 from api.guards import caller
 from api.settings import WebSettings
-from api.writer import Writer
+from api.writer import Writer, WriterWork
 from ledger.database.replica import Reads, ReplicaReads
 from ledger.people.pii import PiiVault
 from ledger.statistics.tables import PROVINCE
 from ledger.tenancy.service import Principal
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,6 +40,13 @@ class Runtime:
     admission: Admission  # the import slots of this process (api/admission.py)
     replica: ReplicaReads | None = None  # LEDGER_READ_DATABASE_URL: the streaming replica, `pool` behind it
     writer: Writer | None = None  # large batches' registration, in a process of its own (api/writer.py)
+
+    async def write(self, session: AsyncSession, rows: int, work: WriterWork[T], *args: Any) -> T:
+        """`work(session, vault, public_base, *args)`: in the writer process when it is work on `rows` rows the
+        writer takes (api/writer.py), else here, in `session`. Either way it commits, or rolls back, itself."""
+        if self.writer is not None and self.writer.takes(rows):
+            return await self.writer.run(work, *args)
+        return await work(session, self.vault, self.settings.public_base_url, *args)
 
     @property
     def reads(self) -> Reads:

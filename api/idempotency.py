@@ -113,7 +113,7 @@ async def claim_key(
     return claimed.response() if isinstance(claimed, Answer) else claimed
 
 
-async def write_once(
+async def answer_write(
     session: AsyncSession,
     principal: Principal,
     key: Keyed | None,
@@ -146,16 +146,18 @@ async def run_write(
     *,
     content: bytes | None = None,
 ) -> Response:
-    """`write_once` for a request: a constraint violation is answered as the problem its constraint names, never a
+    """`answer_write` for a request: a constraint violation is answered as the problem its constraint names, never a
     500 (nor a 2xx). `content` is what the key's fingerprint covers instead of the raw body (an uploaded file
     without the multipart boundary, which a client draws anew for every request)."""
     key = await keyed(request, content)
     if isinstance(key, Answer):
         return key.response()
-    return (await write_once(session, principal, key, work, status_code)).response()
+    return (await answer_write(session, principal, key, work, status_code)).response()
 
 
-async def dry_once(session: AsyncSession, work: Callable[[], Awaitable[object]], status_code: int = 200) -> Answer:
+async def answer_dry_run(
+    session: AsyncSession, work: Callable[[], Awaitable[object]], status_code: int = 200
+) -> Answer:
     """A dry run: `work` validates and writes nothing; whatever it touched is rolled back. It never claims the
     Idempotency-Key, so the real call that follows may send the same key (the README's flow)."""
     try:
@@ -166,5 +168,5 @@ async def dry_once(session: AsyncSession, work: Callable[[], Awaitable[object]],
 
 
 async def run_dry(session: AsyncSession, work: Callable[[], Awaitable[object]], status_code: int = 200) -> Response:
-    """`dry_once`, answered."""
-    return (await dry_once(session, work, status_code)).response()
+    """`answer_dry_run`, answered."""
+    return (await answer_dry_run(session, work, status_code)).response()

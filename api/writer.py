@@ -25,9 +25,9 @@ import dataclasses
 import logging
 import multiprocessing
 import os
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import sqlalchemy.exc
@@ -35,8 +35,7 @@ from litestar.exceptions import ServiceUnavailableException
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from api.problems import RETRY_AFTER, connection_lost, is_data_error
-from api.registration.batch import BatchCall, BatchDone, register_batch
-from api.request_log import configure_logging, logged_as
+from api.request_log import configure_logging, current_request_id, logged_as
 from api.settings import WebSettings
 from ledger.database.constraints import constraint_violation
 from ledger.database.engine import make_engine, make_sessionmaker
@@ -45,6 +44,7 @@ from ledger.people.pii import PiiVault
 from ledger.processes import serve_only
 
 log = logging.getLogger("api.writer")
+T = TypeVar("T")
 
 WRITER_NAME = "ledger writer"  # its connections' application_name, as pg_stat_activity shows them
 WRITER_POOL_SIZE = 3  # database connections of one writer process (a batch uses one; a spare for the next)
@@ -79,20 +79,26 @@ def _start_writer(settings: WebSettings, url: str, server_pid: int) -> None:
     _this_writer = _WriterProcess(loop, engine, make_sessionmaker(engine), vault, settings.public_base_url)
 
 
-def _write_batch(call: BatchCall) -> BatchDone:
-    """In a writer process: the batch registered on the writer's loop, its log lines under the request's id."""
+# A writer's work: `work(session, vault, public_base, *args)`, a module-level coroutine function (it is pickled by
+# name) that writes in `session` and commits, or rolls back; its arguments and result pickle.
+WriterWork = Callable[..., Awaitable[T]]
+
+
+def _in_writer(work: WriterWork[T], args: tuple[Any, ...], request_id: str) -> T:
+    """In a writer process: `work` run on the writer's loop in a session of its own, its log lines under the
+    request's id."""
     writer = _this_writer
     assert writer is not None, "the writer process was not started"
-    with logged_as(call.request_id):
-        return writer.loop.run_until_complete(_portable(_registered(writer, call)))
+    with logged_as(request_id):
+        return writer.loop.run_until_complete(_portable(_in_session(writer, work, args)))
 
 
-async def _registered(writer: _WriterProcess, call: BatchCall) -> BatchDone:
+async def _in_session(writer: _WriterProcess, work: WriterWork[T], args: tuple[Any, ...]) -> T:
     async with writer.sessionmaker() as session:
-        return await register_batch(session, writer.vault, writer.public_base, call)
+        return await work(session, writer.vault, writer.public_base, *args)
 
 
-async def _portable(work: Coroutine[Any, Any, BatchDone]) -> BatchDone:
+async def _portable(work: Coroutine[Any, Any, T]) -> T:
     """`work`, with any error it raises made one that pickles and means the same to the serving process."""
     try:
         return await work
@@ -107,7 +113,7 @@ async def _portable(work: Coroutine[Any, Any, BatchDone]) -> BatchDone:
             isinstance(exc, sqlalchemy.exc.DBAPIError) and is_data_error(exc)
         ):
             raise OverflowError("a value cannot be stored") from None
-        log.error("the writer failed on a batch: %s", type(exc).__name__, exc_info=exc)
+        log.error("the writer failed: %s", type(exc).__name__, exc_info=exc)
         raise RuntimeError(f"the writer failed: {type(exc).__name__}") from None
 
 
@@ -122,7 +128,7 @@ class Writer:
         self._pool: ProcessPoolExecutor | None = None
 
     def takes(self, rows: int) -> bool:
-        """Whether a batch of `rows` rows runs in the writer (else on the serving loop)."""
+        """Whether work on `rows` rows runs in the writer (else on the serving loop)."""
         return self._processes > 0 and rows >= self._min_rows
 
     def _started(self) -> ProcessPoolExecutor:
@@ -135,27 +141,27 @@ class Writer:
             )
         return self._pool
 
-    def _submit(self, call: BatchCall) -> tuple[ProcessPoolExecutor, Future[BatchDone]]:
-        """Hand the call to a writer (pickled whole: its rows as the reader or Litestar made them, not checked
-        again on the way); a pool found broken before it took the call (its process died between two batches) is
-        replaced at once."""
+    def _submit(self, work: WriterWork[T], args: tuple[Any, ...]) -> tuple[ProcessPoolExecutor, Future[T]]:
+        """Hand the work to a writer (its arguments pickled whole: rows as the reader or Litestar made them, not
+        checked again on the way); a pool found broken before it took the work (its process died between two
+        batches) is replaced at once."""
         pool = self._started()
         try:
-            return pool, pool.submit(_write_batch, call)
+            return pool, pool.submit(_in_writer, work, args, current_request_id())
         except BrokenExecutor:
             log.warning("the writer process had died; starting a new one")
             self._drop(pool)
             pool = self._started()
-            return pool, pool.submit(_write_batch, call)
+            return pool, pool.submit(_in_writer, work, args, current_request_id())
 
     def _drop(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:
             self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
 
-    async def register(self, call: BatchCall) -> BatchDone:
-        """`register_batch` in a writer process."""
-        pool, done = self._submit(call)
+    async def run(self, work: WriterWork[T], *args: Any) -> T:
+        """`work(session, vault, public_base, *args)` in a writer process."""
+        pool, done = self._submit(work, args)
         try:
             return await asyncio.wrap_future(done)
         except BrokenExecutor as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.certificates.qr_signing import qr_signer
-from api.idempotency import Answer, Keyed, dry_once, write_once
+from api.idempotency import Answer, Keyed, answer_dry_run, answer_write
 from api.schemas import BatchOut, EarnedCertificateOut, RowOut, SheetWarningOut
 from ledger import cpu
 from ledger.commands import CompletionIn
@@ -35,7 +35,6 @@ class BatchCall:
     dry_run: bool
     key: Keyed | None = None  # the Idempotency-Key, fingerprinted (not for a dry run)
     sheet: SheetRows | None = None
-    request_id: str = "-"  # for the log lines of a writer process (api/request_log.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +82,7 @@ async def register_batch(session: AsyncSession, vault: PiiVault, public_base: st
         return batch_out(outcomes, call.dry_run, call.sheet)
 
     if call.dry_run:
-        return BatchDone(await dry_once(session, work), [])
+        return BatchDone(await answer_dry_run(session, work), [])
     with cpu.collector_paused():  # to the commit, when the batch's objects are gone (ledger/cpu.py)
-        answer = await write_once(session, call.principal, call.key, work)
+        answer = await answer_write(session, call.principal, call.key, work)
     return BatchDone(answer, statuses)

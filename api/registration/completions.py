@@ -18,7 +18,6 @@ from api.metrics import count_import
 from api.openapi.hints import IDEMPOTENT, SHEET_UPLOAD
 from api.registration.batch import BatchCall, SheetRows, register_batch
 from api.registration.sheets import LangParam, check_sheet, clerk_lang, located, sheet_problem, upload
-from api.request_log import current_request_id
 from api.schemas import BatchOut, SheetWarningOut
 from ledger import cpu
 from ledger.commands import CompletionBatch, CompletionIn, check_batch_size
@@ -52,12 +51,8 @@ class CompletionController(Controller):
         if isinstance(key, Answer):
             return key.response()
         rows = None if sheet is None else SheetRows(sheet.sheet_rows, sheet_warnings(sheet))
-        call = BatchCall(institution_id, principal, items, dry_run, key, rows, current_request_id())
-        writer = runtime.writer
-        if writer is not None and writer.takes(len(items)):
-            done = await writer.register(call)  # off this loop (api/writer.py)
-        else:
-            done = await register_batch(db_session, runtime.vault, runtime.settings.public_base_url, call)
+        call = BatchCall(institution_id, principal, items, dry_run, key, rows)
+        done = await runtime.write(db_session, len(items), register_batch, call)  # a large one off this loop
         if done.statuses:  # committed now (a replay runs no work)
             count_import("sheet" if sheet is not None else "json", done.statuses)
         return done.answer.response()

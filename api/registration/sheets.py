@@ -8,12 +8,15 @@ from typing import Annotated, Literal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, OwnInstitution, Shared
 from api.guards import institution_key
 from api.openapi.hints import SHEET_UPLOAD
 from api.problems import ProblemWarning, problem_response
+from ledger.commands import CompletionIn
 from ledger.errors import Conflict, FieldError, InvalidInput
+from ledger.people.pii import PiiVault
 from ledger.registration.courses import course_by_code
 from ledger.registration.service import register_completions
 from ledger.registration.sheets import (
@@ -72,15 +75,21 @@ async def check_sheet(
 ) -> SheetRejected | None:
     """Every error of the sheet in one pass: its format problems, and the domain service's checks of every row
     (also of rows with a bad cell, each bad cell holding a stand-in whose errors are dropped)."""
-    service_errors: list[FieldError] = []
+    found = await runtime.write(db_session, len(whole.items), service_errors, institution_id, whole.items)
+    return rejection(whole, found, lang)
+
+
+async def service_errors(
+    session: AsyncSession, vault: PiiVault, public_base: str, institution_id: int, items: list[CompletionIn]
+) -> list[FieldError]:
+    """The registration service's errors for the rows, from a dry run (nothing written; rolled back)."""
     try:
-        await register_completions(
-            db_session, runtime.vault, institution_id, whole.items, None, runtime.settings.public_base_url,
-            dry_run=True,
-        )  # fmt: skip
+        await register_completions(session, vault, institution_id, items, None, public_base, dry_run=True)
     except InvalidInput as exc:
-        service_errors = exc.errors
-    return rejection(whole, service_errors, lang)
+        return exc.errors
+    finally:
+        await session.rollback()
+    return []
 
 
 def located(whole: Chunk, exc: InvalidInput | Conflict, lang: Lang) -> InvalidInput | Conflict:

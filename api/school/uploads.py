@@ -24,6 +24,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.certificates.qr_signing import qr_signer
 from api.deps import Caller, DbSession, OwnInstitution, Shared
@@ -35,13 +36,16 @@ from api.school.jobs import import_job, too_big_to_wait
 from api.school.portal import signed_in_school
 from api.school.upload_pages import PREVIEW, RESULT, UPLOAD, preview_context, result_context, upload_context
 from api.sessions import html, see
+from ledger import cpu
 from ledger.certificates import reads
+from ledger.commands import CompletionIn
 from ledger.database.constraints import named_violations
 from ledger.errors import Conflict, FieldError, InvalidInput
 from ledger.jobs.files import FileInfo, drop_file, file_info, keep_file, local_copy, read_file
+from ledger.people.pii import PiiVault
 from ledger.registration.courses import course_by_code, list_courses
 from ledger.registration.service import register_completions
-from ledger.registration.sheets import Chunk, Sheet, error_workbook, open_sheet, template_workbook
+from ledger.registration.sheets import Chunk, Sheet, error_workbook, open_sheet, read_whole, template_workbook
 
 READ_BYTES = 256 * 1024
 Outcome = Literal["skill_level", "special_ability", "training"]
@@ -87,8 +91,9 @@ async def _check(
     info = info or await file_info(db_session, institution_id, file_id)
     async with local_copy(db_session, institution_id, file_id) as path:
         try:
-            sheet = open_sheet(path, info.filename, info.media_type, lang="zh")
-            whole = sheet.whole(runtime.settings.domain.max_batch_rows)
+            sheet = open_sheet(path, info.filename, info.media_type, lang="zh")  # its header only
+            max_rows = runtime.settings.domain.max_batch_rows
+            whole = await cpu.run(read_whole, path, info.filename, info.media_type, "zh", max_rows)  # off this loop
         except InvalidInput as exc:  # unreadable, no header, no rows, too many rows: the file as a whole
             return Checked(info, None, None, exc.errors or [FieldError("file", "unreadable", exc.detail)])
     try:
@@ -109,6 +114,35 @@ async def _check_or_job(
     if checked.too_many_rows:
         return await import_job(db_session, principal, institution_id, file_id, dry_run=dry_run)
     return checked
+
+
+async def confirmed(
+    session: AsyncSession,
+    vault: PiiVault,
+    public_base: str,
+    institution_id: int,
+    file_id: uuid.UUID,
+    filename: str,
+    items: list[CompletionIn],
+    sheet_rows: list[int],
+    keep: dt.timedelta,
+) -> tuple[uuid.UUID, list[str]]:
+    """Register a clean upload's rows, keep what they earned as the import's result, drop the upload, and commit
+    it all together: the result's id and each row's status."""
+    with named_violations():
+        sign = await qr_signer(session, vault, public_base)
+        outcomes = await register_completions(session, vault, institution_id, items, sign, public_base)
+        result = ImportResult(
+            filename,
+            dt.datetime.now(dt.UTC),
+            [RowResult(sheet_rows[o.row], o.status, [(c.number, c.kind) for c in o.certificates]) for o in outcomes],
+        )
+        result_id = await keep_file(
+            session, institution_id, "result.json", "application/json", msgspec.json.encode(result), keep_for=keep
+        )
+        await drop_file(session, institution_id, file_id)
+        await session.commit()
+    return result_id, [o.status for o in outcomes]
 
 
 class SchoolUploadController(Controller):
@@ -189,27 +223,20 @@ class SchoolUploadController(Controller):
             context = preview_context(school, checked.info, checked.sheet, checked.whole, checked.errors)
             return html(PREVIEW, context, 422)
         whole = checked.whole
-        base = runtime.settings.public_base_url
+        keep = dt.timedelta(hours=runtime.settings.domain.stored_file_hours)
         try:
-            with named_violations():
-                sign = await qr_signer(db_session, runtime.vault, base)
-                outcomes = await register_completions(
-                    db_session, runtime.vault, institution_id, whole.items, sign, base
-                )
-                result = ImportResult(
-                    checked.info.filename,
-                    dt.datetime.now(dt.UTC),
-                    [RowResult(whole.sheet_rows[o.row], o.status, [(c.number, c.kind) for c in o.certificates])
-                     for o in outcomes],
-                )  # fmt: skip
-                keep = dt.timedelta(hours=runtime.settings.domain.stored_file_hours)
-                result_id = await keep_file(
-                    db_session, institution_id, "result.json", "application/json", msgspec.json.encode(result),
-                    keep_for=keep,
-                )  # fmt: skip
-                await drop_file(db_session, institution_id, file_id)
-                await db_session.commit()
-            count_import("portal", [o.status for o in outcomes])
+            result_id, statuses = await runtime.write(
+                db_session,
+                len(whole.items),
+                confirmed,
+                institution_id,
+                file_id,
+                checked.info.filename,
+                whole.items,
+                whole.sheet_rows,
+                keep,
+            )  # fmt: skip  (a large upload's registration off this loop, api/writer.py)
+            count_import("portal", statuses)
         except (InvalidInput, Conflict) as exc:
             await db_session.rollback()
             refused = located(whole, exc, "zh")
