@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
@@ -77,6 +78,17 @@ def _start_writer(settings: WebSettings, url: str, server_pid: int) -> None:
     engine = make_engine(url, WRITER_POOL_SIZE, application_name=WRITER_NAME)
     vault = PiiVault(domain.pii_key, domain.lookup_key)  # type: ignore[arg-type]
     _this_writer = _WriterProcess(loop, engine, make_sessionmaker(engine), vault, settings.public_base_url)
+    # A pool's worker leaves through multiprocessing's exit, which runs its finalizers but not atexit's: close the
+    # connections there, so that PostgreSQL sees them closed rather than dropped.
+    multiprocessing.util.Finalize(None, _close_writer, exitpriority=10)
+
+
+def _close_writer() -> None:
+    writer = _this_writer
+    if writer is not None and not writer.loop.is_closed():
+        with contextlib.suppress(Exception):
+            writer.loop.run_until_complete(writer.engine.dispose())
+        writer.loop.close()
 
 
 # A writer's work: `work(session, vault, public_base, *args)`, a module-level coroutine function (it is pickled by
