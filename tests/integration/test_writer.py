@@ -207,4 +207,3 @@ async def test_a_sheets_bad_values_are_named_by_the_writer_as_in_place(world: Wo
     status, body = await post(sheet("160", "B" * 80))
     assert status in (400, 422), body
     assert await counts(world) == (0, 0, (await counts(world))[2])
-

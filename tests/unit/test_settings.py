@@ -48,6 +48,8 @@ def setting_fields() -> list[tuple[type, dataclasses.Field, Any]]:
 def shown(default: object) -> str:
     if default is None:
         return "unset"
+    if isinstance(default, bool):  # as the variable is written
+        return "true" if default else "false"
     if isinstance(default, float):
         return f"{default:g}"
     return str(default)
