@@ -147,19 +147,23 @@ def create_app(settings: WebSettings) -> Litestar:
             yield
         finally:
             stop.set()
-            await task
-            if replica and following:
-                await following
-                await replica.replica.close()
-            if workers is not None:
-                await workers
-            if jobs is not None:
-                await asyncio.to_thread(jobs.stop)
-            await chores
-            await pool.close()
-            await engine.dispose()
-            await asyncio.to_thread(cpu.stop, cpu_pool)
-            await asyncio.to_thread(app.state.runtime.writer.stop)
+            try:
+                await task
+                if replica and following:
+                    await following
+                    await replica.replica.close()
+                if workers is not None:
+                    await workers
+                if jobs is not None:
+                    await asyncio.to_thread(jobs.stop)
+                await chores
+                await pool.close()
+                await engine.dispose()
+            finally:  # even when the shutdown is cut short (a second Ctrl-C): no helper process left running
+                if jobs is not None:
+                    jobs.stop()
+                cpu.stop(cpu_pool)
+                runtime.writer.stop()
 
     app = Litestar(
         route_handlers=[

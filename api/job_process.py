@@ -86,7 +86,10 @@ class JobProcess:
         context = multiprocessing.get_context("spawn")
         self._ready = context.Event()
         self.process = context.Process(
-            target=_run, args=(self._settings, self._url, os.getpid(), self._ready), name=JOB_PROCESS_NAME
+            target=_run,
+            args=(self._settings, self._url, os.getpid(), self._ready),
+            name=JOB_PROCESS_NAME,
+            daemon=True,  # a server that exits without stopping it still ends it (multiprocessing terminates it)
         )
         self.process.start()
         self._started_at = time.monotonic()
