@@ -154,12 +154,10 @@ def create_app(settings: WebSettings) -> Litestar:
                     await replica.replica.close()
                 if workers is not None:
                     await workers
-                if jobs is not None:
-                    await asyncio.to_thread(jobs.stop)
                 await chores
                 await pool.close()
                 await engine.dispose()
-            finally:  # even when the shutdown is cut short (a second Ctrl-C): no helper process left running
+            finally:  # the helpers, even when the shutdown is cut short (a second Ctrl-C): none left running
                 if jobs is not None:
                     jobs.stop()
                 cpu.stop(cpu_pool)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -58,18 +58,24 @@ class Answer:
         )
 
 
-async def keyed(request: Request, content: bytes | None = None) -> Keyed | Answer | None:
-    """The request's Idempotency-Key, fingerprinted (its method, path, query and body, or `content` instead of the
-    body); None without one; the 422 to answer when the key is malformed."""
+def _kept_as(request: Request, fingerprint: bytes) -> Keyed | Answer | None:
+    """The request's Idempotency-Key with `fingerprint`; None without one; the 422 when the key is malformed."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         return _refused("validation", "The input is invalid", "Idempotency-Key is 1 to 255 characters")
+    return Keyed(key, fingerprint, dt.timedelta(hours=request.app.state.runtime.settings.idempotency_hours))
+
+
+async def keyed(request: Request, content: bytes | None = None) -> Keyed | Answer | None:
+    """The request's Idempotency-Key, fingerprinted (its method, path, query and body, or `content` instead of the
+    body); None without one; the 422 to answer when the key is malformed."""
+    if "idempotency-key" not in request.headers:
+        return None
     hasher = request_hasher(request)
     hasher.update(await request.body() if content is None else content)
-    kept = dt.timedelta(hours=request.app.state.runtime.settings.idempotency_hours)
-    return Keyed(key, hasher.digest(), kept)
+    return _kept_as(request, hasher.digest())
 
 
 def _refused(slug: str, title: str, detail: str) -> Answer:
@@ -104,12 +110,12 @@ async def claim_key(
 ) -> int | Response | None:
     """`claim` for a request whose body was fingerprinted as `fingerprint` (a streamed upload): the record's id,
     the response to answer instead, or None when the request has no key."""
-    found = await keyed(request, b"")
+    found = _kept_as(request, fingerprint)
     if found is None:
         return None
     if isinstance(found, Answer):
         return found.response()
-    claimed = await claim(session, principal, replace(found, fingerprint=fingerprint))
+    claimed = await claim(session, principal, found)
     return claimed.response() if isinstance(claimed, Answer) else claimed
 
 
