@@ -14,7 +14,9 @@ design without the rollup would do); the run also checks that both give the same
 
 `--refresh` also times the write path's statistics maintenance (`refresh_talent`) on 10,000 persons in a rolled-back
 transaction: persons whose certificates did not change, 10,000 new persons with one certificate each from one
-institution on one day (a registration batch), and the same scattered over every institution and 2021–2025.
+institution on one day (a registration batch), and the same scattered over every institution and 2021–2025; for
+the new persons, also the fold of their pending rollup moves (`fold_pending`, which the job workers run off the
+write path), checking that the figures read the same before and after it and equal the spells scan.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 from ledger.database.driver import driver  # noqa: E402
 from ledger.database.engine import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
 from ledger.statistics.dimensions import Columns, group_sql, region_book, resolve_scope  # noqa: E402
-from ledger.statistics.refresh import refresh_talent, talent_layers  # noqa: E402
+from ledger.statistics.refresh import fold_pending, refresh_talent, talent_layers  # noqa: E402
 from ledger.statistics.synthetic import SCALES, generate  # noqa: E402
 from ledger.statistics.talent import talent_report  # noqa: E402
 
@@ -136,6 +138,22 @@ async def refresh_costs(sessions: Any, persons: int = 10_000) -> None:
                 f"refresh_talent, {len(ids):,} new persons ({made:,} certificates, {label}): "
                 f"{took:.3f} s ({took / len(ids) * 1000:.3f} ms each, load average {os.getloadavg()[0]:.1f})"
             )
+            pending = await conn.fetchval("SELECT count(*) FROM talent_pending")
+            book = await region_book(session)
+            scope = resolve_scope(book, "650000")
+            as_of = dt.date(2025, 12, 31)
+            unfolded = await talent_report(session, book, scope, as_of, ("prefecture",))
+            started = time.perf_counter()
+            while await fold_pending(session):
+                pass
+            folding = time.perf_counter() - started
+            print(
+                f"  fold_pending of their {pending:,} pending rows (off the write path): {folding:.3f} s "
+                f"({folding / len(ids) * 1000:.3f} ms a person, load average {os.getloadavg()[0]:.1f})"
+            )
+            folded = await talent_report(session, book, scope, as_of, ("prefecture",))
+            assert folded.rows == unfolded.rows and folded.total == unfolded.total
+            assert folded.total["talent"] == await spells_scan(session, scope, as_of, ())
             await session.rollback()
 
 

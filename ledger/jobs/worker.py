@@ -34,9 +34,11 @@ from ledger.jobs import queue
 from ledger.jobs.files import delete_expired_files
 from ledger.jobs.queue import Lease, LeaseLost
 from ledger.settings import Settings
+from ledger.statistics.refresh import fold_pending
 
 log = logging.getLogger("ledger.jobs")
 CLEANUP_EVERY_SECONDS = 600.0
+FOLD_BATCH = 200_000  # pending talent moves folded per transaction
 
 
 class JobFailed(Exception):
@@ -268,6 +270,22 @@ async def run_workers(
     sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler], settings: Settings,
     stop: asyncio.Event,
 ) -> None:  # fmt: skip
-    """LEDGER_JOB_WORKERS workers sharing this process until `stop` is set."""
+    """LEDGER_JOB_WORKERS workers sharing this process until `stop` is set, and the talent rollup's folder."""
     workers = [Worker(sessions, handlers, settings) for _ in range(settings.job_workers)]
-    await asyncio.gather(*(w.run(stop) for w in workers))
+    folder = [fold_talent(sessions, settings, stop)] if workers else []  # LEDGER_JOB_WORKERS=0: no background work
+    await asyncio.gather(*(w.run(stop) for w in workers), *folder)
+
+
+async def fold_talent(sessions: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event) -> None:
+    """Fold the talent refreshes' pending moves into the rollup (`fold_pending`) until `stop`: batch after batch
+    while there are any, then look again every LEDGER_JOB_POLL_SECONDS. One fold runs at a time over all servers."""
+    while not stop.is_set():
+        taken = 0
+        try:
+            async with sessions() as session:
+                taken = await fold_pending(session, FOLD_BATCH)
+                await session.commit()
+        except Exception as exc:  # the database is away: the queries add the pending moves meanwhile
+            log.warning("talent rollup not folded: %s", type(exc).__name__)
+        if taken < FOLD_BATCH:
+            await _wait(stop, settings.job_poll_seconds)

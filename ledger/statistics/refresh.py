@@ -2,9 +2,14 @@
 
 It reads the persons' certificates, status changes and stored spells in four set-based queries, computes the
 spells in Python (`spells.person_spells`), and for the persons whose spells changed replaces them (one DELETE, one
-COPY) and moves the rollup by the difference, aggregated per cell in Python and applied with one multi-row upsert
-per rollup table (the cells' month arrays, then their day rows). A person whose spells did not change costs no
-write at all.
+COPY) and appends the rollup's moves, netted per cell at the recorded region and day, to `talent_pending` (one
+COPY). A person whose spells did not change costs no write at all.
+
+The rollup itself is moved later, off the write path, by `fold_pending` (the job workers call it when idle): it
+takes pending rows, adds them to the cells' month arrays at both grains and to the day rows with one upsert each,
+and deletes them, in one transaction. A talent query adds the pending rows that remain, so the figures are exact
+whenever they are read (like the pending list of a GIN index). Appending costs a refresh no lock on a rollup row,
+so concurrent imports no longer wait on the province's busiest cells.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from ledger.statistics.tables import (
     GRAIN_PREFECTURE,
     GRAIN_REGION,
     SHIFT,
+    cell_key,
     cell_key_sql,
     cell_values_sql,
+    field_mask,
 )
 
 LEGACY = "legacy_qualification"  # imported pre-ledger certificates: the person-by-person baseline
@@ -35,7 +42,6 @@ COUNTED_KINDS = ("skill_level", LEGACY)  # 专项职业能力证书 (special_abi
 SPELL_COLUMNS = ("person_id", "valid_from", "valid_to", "certificate_id", "level", "region_code", "domicile_code",
                  "jurisdiction", "occupation_code", "sex", "birth_year", "layer")  # fmt: skip
 
-CellKey = tuple[int, str, str, str, int, str, str, int]  # cube, then CELL_FIELDS
 _NO_DAY = dt.date.min
 
 
@@ -76,33 +82,36 @@ _STORED_SPELLS = f"""
 SELECT {", ".join(SPELL_COLUMNS)} FROM talent_spells WHERE person_id = ANY($1::bigint[])
 """  # noqa: S608 (fixed text)
 
-# cube, then CELL_FIELDS (layer, region, jurisdiction, level, occupation, sex, birth year), then two more columns
-_CELL_UNNEST = "unnest($1::smallint[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[], " \
-               "$8::smallint[], $9::{}[], $10::{}[])"  # fmt: skip
 _CELL_COLUMNS = ", ".join(CELL_FIELDS)
-_KEY = cell_key_sql({f: f"k.{f}" for f in CELL_FIELDS})
+_DECODED = cell_values_sql("k.cell")
 
-# Cells go in key order so that concurrent refreshes lock rollup rows in one order (no deadlock); a transaction
-# locks its cells before their day rows, so two that share a day row meet first at its cell.
+# A fold writes in key order (sorted in Python, kept by ORDER BY ordinality); folds take turns (an advisory lock),
+# and nothing else writes these rows but a rebuild, which locks the tables. The keys come packed (`cell_key`) and
+# a new cell's values are decoded from its key.
 _UPSERT_CELLS = f"""
 INSERT INTO talent_cells AS t (cube, cell, {_CELL_COLUMNS}, first_month, stock)
-SELECT k.cube, {_KEY}, {", ".join(f"k.{f}" for f in CELL_FIELDS)}, k.f, k.s::int[]
-FROM {_CELL_UNNEST.format("int", "text")}
-     AS k(cube, {_CELL_COLUMNS}, f, s)
-ORDER BY 1, 2
+SELECT k.cube, k.cell, {", ".join(_DECODED[f] for f in CELL_FIELDS)}, k.f, k.s::int[]
+FROM unnest($1::smallint[], $2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY AS k(cube, cell, f, s, n)
+ORDER BY k.n
 ON CONFLICT (cube, cell) DO UPDATE
 SET first_month = least(t.first_month, excluded.first_month),
     stock = talent_stock_add(t.first_month, t.stock, excluded.first_month, excluded.stock)
 """  # noqa: S608 (fixed text)
 
-_UPSERT_DAYS = f"""
+_UPSERT_DAYS = """
 INSERT INTO talent_days AS t (cube, day, cell, persons)
-SELECT k.cube, k.day, {_KEY}, k.persons
-FROM {_CELL_UNNEST.format("date", "int")}
-     AS k(cube, {_CELL_COLUMNS}, day, persons)
-ORDER BY 1, 2, 3
+SELECT k.cube, k.day, k.cell, k.persons
+FROM unnest($1::smallint[], $2::date[], $3::bigint[], $4::int[]) WITH ORDINALITY AS k(cube, day, cell, persons, n)
+ORDER BY k.n
 ON CONFLICT (cube, day, cell) DO UPDATE SET persons = t.persons + excluded.persons
-"""  # noqa: S608 (fixed text)
+"""
+
+PENDING_COLUMNS = ("cube", "day", "cell", "persons")
+FOLD_LOCK = 0x74616C656E74  # pg advisory lock key of the fold ('talent')
+_TAKE_PENDING = """
+DELETE FROM talent_pending WHERE ctid = ANY(ARRAY(SELECT ctid FROM talent_pending LIMIT $1))
+RETURNING cube, day, cell, persons
+"""
 
 
 async def refresh_talent(session: AsyncSession, person_ids: Collection[int]) -> None:
@@ -133,7 +142,9 @@ async def refresh_talent(session: AsyncSession, person_ids: Collection[int]) -> 
                            [p for p in changed if p in stored])  # fmt: skip
     if new_spells:
         await conn.copy_records_to_table("talent_spells", records=new_spells, columns=SPELL_COLUMNS)
-    await _move_rollup(conn, [(s, -1) for s in old_spells] + [(s, 1) for s in new_spells])
+    pending = _pending_moves([(s, -1) for s in old_spells] + [(s, 1) for s in new_spells])
+    if pending:
+        await conn.copy_records_to_table("talent_pending", records=pending, columns=PENDING_COLUMNS)
 
 
 def _order(s: Spell) -> tuple:
@@ -170,62 +181,81 @@ async def _compute(
     return out
 
 
-_PREFECTURES = "SELECT code, CASE WHEN level = 'county' THEN parent_code ELSE code END FROM regions"
+_PREFECTURES = """
+SELECT code::bigint, parent_code::bigint FROM regions
+WHERE level = 'county' AND parent_code IS NOT NULL AND code ~ '^[0-9]+$' AND parent_code ~ '^[0-9]+$'
+"""
+_REGION_MASK = field_mask("region_code")
+# A cube's cells keep some of (occupation, sex, birth year); a value not kept is packed as 0, so a cube's key is
+# the full key with those bits cleared.
+_CUBE_MASKS = tuple(
+    (cube, ~sum(field_mask(f) for f, kept in (("occupation_code", "occupation"), ("sex", "sex"),
+                                              ("birth_year", "birth_year")) if kept not in keeps))
+    for cube, keeps in CUBE_KEEPS.items()
+)  # fmt: skip
 
 
-def _cells(s: Spell, prefecture: dict[str, str]) -> tuple[CellKey, ...]:
-    """The rollup cells a spell counts in: every cube at two grains of region on two bases."""
-    return tuple(
-        (offset + grain + cube, s.layer, region, s.jurisdiction, s.level,
-         s.occupation_code if "occupation" in keeps else "", s.sex if "sex" in keeps else "",
-         s.birth_year if "birth_year" in keeps else 0)
-        for offset, recorded in ((BASES["I"], s.region_code), (BASES["D"], s.domicile_code))
-        for grain, region in ((GRAIN_REGION, recorded), (GRAIN_PREFECTURE, prefecture.get(recorded, recorded)))
-        for cube, keeps in CUBE_KEEPS.items()
-    )  # fmt: skip
-
-
-async def _move_rollup(conn: Any, moves: list[tuple[Spell, int]]) -> None:
-    """Add each spell's +1 on its first day and −1 on the day after its last (times its sign) to the rollup."""
-    # Net the moves per counted-under values and day first: a batch's persons share few of them.
+def _pending_moves(moves: list[tuple[Spell, int]]) -> list[tuple[int, dt.date, int, int]]:
+    """Each spell's +1 on its first day and −1 on the day after its last (times its sign), netted per rollup cell
+    at the recorded region and day: the rows a refresh appends to `talent_pending`."""
     netted: dict[tuple[Spell, dt.date], int] = defaultdict(int)
     for spell, sign in moves:
         what = spell._replace(person_id=0, valid_from=_NO_DAY, valid_to=None, certificate_id=0)
         netted[(what, spell.valid_from)] += sign
         if spell.valid_to is not None:
             netted[(what, spell.valid_to)] -= sign
-    days: dict[tuple[CellKey, dt.date], int] = defaultdict(int)
-    prefecture = {r[0]: r[1] for r in await conn.fetch(_PREFECTURES)}
+    rows: dict[tuple[int, dt.date, int], int] = defaultdict(int)
     for (what, day), n in netted.items():
-        if n:
-            for cell in _cells(what, prefecture):
-                days[(cell, day)] += n
-    changed = [(cell, day, n) for (cell, day), n in days.items() if n]
-    if not changed:
-        return
-    day_rows = [row for row in changed if row[0][0] % 100 < GRAIN_PREFECTURE]  # days at the recorded region only
-    # Every cell with a day row gets its month array moved (by zeros where its changes net out within a month),
-    # so that a day row's cell always exists.
-    months: dict[CellKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for cell, day, n in changed:
-        months[cell][month_index(day)] += n
-    cell_rows: list[tuple[CellKey, int, str]] = []
-    for cell, by_month in months.items():
+        if not n:
+            continue
+        place = cell_key({"layer": what.layer, "region_code": "", "jurisdiction": what.jurisdiction,
+                          "level": what.level, "occupation_code": what.occupation_code, "sex": what.sex,
+                          "birth_year": what.birth_year})  # fmt: skip
+        for offset, region in ((BASES["I"], what.region_code), (BASES["D"], what.domicile_code)):
+            full = place | (int(region or 0) << SHIFT["region_code"])
+            for cube, mask in _CUBE_MASKS:
+                rows[(offset + GRAIN_REGION + cube, day, full & mask)] += n
+    return [(cube, day, cell, n) for (cube, day, cell), n in rows.items() if n]
+
+
+async def fold_pending(session: AsyncSession, limit: int = 200_000) -> int:
+    """Move up to `limit` of the refreshes' pending rows into the rollup (their day rows and the month arrays of
+    their cells at both grains), in this transaction; returns how many rows it took (0 if another fold is
+    running). The figures read the same before and after: a query adds the pending rows itself."""
+    conn = await driver(session)
+    if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", FOLD_LOCK):
+        return 0
+    taken = await conn.fetch(_TAKE_PENDING, limit)
+    if not taken:
+        return 0
+    prefecture = {r[0]: r[1] for r in await conn.fetch(_PREFECTURES)}
+    days: dict[tuple[int, dt.date, int], int] = defaultdict(int)
+    for cube, day, cell, n in taken:
+        days[(cube, day, cell)] += n
+    months: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    days = {key: n for key, n in days.items() if n}
+    for (cube, day, cell), n in days.items():
+        region = (cell & _REGION_MASK) >> SHIFT["region_code"]
+        up = prefecture.get(region, region)
+        m = month_index(day)
+        months[(cube, cell)][m] += n  # every cell with a day row gets its month array moved (perhaps by zeros)
+        months[(cube + GRAIN_PREFECTURE, (cell & ~_REGION_MASK) | (up << SHIFT["region_code"]))][m] += n
+    cells: list[tuple[int, int, int, str]] = []
+    for (cube, cell), by_month in sorted(months.items()):
         first, last = min(by_month), max(by_month)
         running, stock = 0, []
         for m in range(first, last + 1):
             running += by_month.get(m, 0)
             stock.append(running)
-        cell_rows.append((cell, first, "{" + ",".join(map(str, stock)) + "}"))
-    await conn.execute(_UPSERT_CELLS, *_columns([r[0] for r in cell_rows]), [r[1] for r in cell_rows],
-                       [r[2] for r in cell_rows])  # fmt: skip
-    await conn.execute(
-        _UPSERT_DAYS, *_columns([r[0] for r in day_rows]), [r[1] for r in day_rows], [r[2] for r in day_rows]
-    )
+        cells.append((cube, cell, first, "{" + ",".join(map(str, stock)) + "}"))
+    await conn.execute(_UPSERT_CELLS, *_columns(cells, 4))
+    day_rows = sorted((cube, day, cell, n) for (cube, day, cell), n in days.items())
+    await conn.execute(_UPSERT_DAYS, *_columns(day_rows, 4))
+    return len(taken)
 
 
-def _columns(cells: list[CellKey]) -> list[list[Any]]:
-    return [list(column) for column in zip(*cells, strict=True)] if cells else [[] for _ in range(8)]
+def _columns(rows: list[tuple], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _kept(dimension: str, value: str, empty: str) -> str:
@@ -322,8 +352,8 @@ async def rebuild_talent(
     await session.flush()
     conn = await driver(session)
     kinds = list(COUNTED_KINDS)
-    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days IN EXCLUSIVE MODE")
-    await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days")
+    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days, talent_pending IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days, talent_pending")
     started = time.perf_counter()
     last = 0
     while True:
@@ -350,8 +380,8 @@ async def rebuild_talent(
 async def rebuild_rollup(session: AsyncSession) -> None:
     """Recompute the rollup from the stored spells (after a change of the rollup's shape, or of the regions)."""
     conn = await driver(session)
-    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days IN EXCLUSIVE MODE")
-    await conn.execute("TRUNCATE talent_cells, talent_days")
+    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days, talent_pending IN EXCLUSIVE MODE")
+    await conn.execute("TRUNCATE talent_cells, talent_days, talent_pending")  # the spells hold what was pending
     await conn.execute("SET LOCAL work_mem = '256MB'")
     for statement in REBUILD_ROLLUP:
         await conn.execute(statement)
@@ -359,6 +389,7 @@ async def rebuild_rollup(session: AsyncSession) -> None:
 
 _ROLLUP_MISSING = """
 SELECT EXISTS (SELECT 1 FROM certificates WHERE kind = ANY($1::text[])) AND NOT EXISTS (SELECT 1 FROM talent_days)
+       AND NOT EXISTS (SELECT 1 FROM talent_pending)
 """
 
 

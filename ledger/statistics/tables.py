@@ -87,6 +87,26 @@ def cell_key_sql(values: dict[str, str]) -> str:
     return "(" + " | ".join(parts) + ")"
 
 
+def field_mask(field: str) -> int:
+    """The bits of `field` in a packed key."""
+    return ((1 << _BITS[field]) - 1) << SHIFT[field]
+
+
+def cell_key(values: dict[str, object]) -> int:
+    """The packed key of a cell from its values, in Python: what `cell_key_sql` computes in SQL."""
+    key = 0
+    for field in CELL_FIELDS:
+        v = values[field]
+        if field in _CODES:
+            number = _CODES[field][str(v)]
+        elif field in ("region_code", "occupation_code"):
+            number = int(str(v).replace("-", "") or 0)
+        else:
+            number = int(v)  # type: ignore[call-overload]
+        key |= number << SHIFT[field]
+    return key
+
+
 def cell_values_sql(key: str) -> dict[str, str]:
     """SQL expressions of a cell's values from its packed key (the inverse of `cell_key_sql`)."""
 
@@ -187,6 +207,24 @@ class TalentDay(Base):
     persons: Mapped[int] = mapped_column(Integer)
 
 
+class TalentPending(Base):
+    """A rollup move not yet folded in: a refresh appends one per cell at the recorded region and day it changes
+    (+1 where spells start, −1 where they end), and `fold_pending` adds them to `talent_cells` and `talent_days`
+    and deletes them. A talent query adds the pending rows that remain. No index but its id's: appends stay cheap,
+    and the table stays small (folded within seconds, vacuumed eagerly)."""
+
+    __tablename__ = "talent_pending"
+    __table_args__ = (
+        {"postgresql_with": {"autovacuum_vacuum_threshold": "1000", "autovacuum_vacuum_scale_factor": "0"}},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    cube: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[dt.date] = mapped_column(Date)
+    cell: Mapped[int] = mapped_column(BigInteger)
+    persons: Mapped[int] = mapped_column(Integer)
+
+
 class BaselineStock(Base):
     """Pre-ledger talent stock (persons by region and level as of a date), loaded by an administrator.
     Counted from `as_of` onward when a report includes the baseline. Level 0 = level not recorded."""
@@ -230,4 +268,4 @@ class PlanTarget(Base):
     updated_at: Mapped[dt.datetime] = _now()
 
 
-__all__ = ["BaselineStock", "PlanTarget", "TalentCell", "TalentDay", "TalentSpell"]
+__all__ = ["BaselineStock", "PlanTarget", "TalentCell", "TalentDay", "TalentPending", "TalentSpell"]

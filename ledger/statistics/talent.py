@@ -1,4 +1,5 @@
-"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_cells` + `talent_days`) in milliseconds.
+"""技能人才 / 高技能人才 stock on a date, from the maintained rollup (`talent_cells` + `talent_days`, plus the moves
+still in `talent_pending`) in milliseconds.
 
 A query picks the cube with the fewest cells that holds its dimensions and the coarsest grain of region that
 answers it (docs/statistics.md), so it reads few cells whatever the scale.
@@ -32,10 +33,15 @@ from ledger.statistics.tables import (
     GRAIN_PREFECTURE,
     GRAIN_REGION,
     SHIFT,
+    cell_values_sql,
     layer_range,
 )
 
 _REGION_BITS = (1 << (SHIFT["layer"] - SHIFT["region_code"])) - 1
+_DECODED = cell_values_sql("p.cell")
+_PENDING_VALUES = ", ".join(f"{_DECODED[f]} AS {f}" for f in ("region_code", "level", "occupation_code", "sex",
+                                                              "birth_year"))  # fmt: skip
+_PENDING_JURISDICTION = _DECODED["jurisdiction"]
 
 FIGURES = ("talent", "high_skill")
 TALENT_DIMENSIONS = ("region", "prefecture", "south4", "level", "occupation_group", "occupation", "gender",
@@ -148,9 +154,27 @@ async def talent_rows(
             JOIN talent_cells t ON t.cube = $1 AND t.cell BETWEEN r.low AND r.high
             WHERE ($7 = 'all' OR t.jurisdiction = $7)
         ),
-        raw AS (  -- added up per value the grouping reads first, so that the labels are computed per group
-            SELECT {raw}, sum(c.persons + $9 * coalesce(d.persons, 0)) AS persons
+        p AS (  -- the refreshes' moves not folded into the rollup yet, up to T, mapped to the grain like days
+            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
+                   sum(x.persons)::bigint AS persons
+            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_pending
+                  WHERE cube = $10 AND day <= $14) x
+            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
+            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
+            GROUP BY 1
+        ),
+        moved AS (
+            SELECT c.region_code, c.level, c.occupation_code, c.sex, c.birth_year,
+                   c.persons + $9 * coalesce(d.persons, 0) AS persons
             FROM c LEFT JOIN d ON d.cell = c.cell
+            UNION ALL
+            SELECT {_PENDING_VALUES}, p.persons
+            FROM p JOIN unnest($5::bigint[], $6::bigint[]) AS r(low, high) ON p.cell BETWEEN r.low AND r.high
+            WHERE $7 = 'all' OR {_PENDING_JURISDICTION} = $7
+        ),
+        raw AS (  -- added up per value the grouping reads first, so that the labels are computed per group
+            SELECT {raw}, sum(c.persons) AS persons
+            FROM moved c
             GROUP BY 1, 2, 3, 4, 5
         )
         SELECT {", ".join([*groups, ""])}
@@ -159,7 +183,7 @@ async def talent_rows(
         FROM raw c LEFT JOIN regions rg ON rg.code = c.region_code
         {group_by}"""  # noqa: S608 (dimension SQL from a fixed vocabulary)
     records = await conn.fetch(sql, basis_cube + grain, k, since, until, lows, highs, scope.jurisdiction, high, sign,
-                               basis_cube + GRAIN_REGION, counties, prefectures, within)  # fmt: skip
+                               basis_cube + GRAIN_REGION, counties, prefectures, within, as_of)  # fmt: skip
     return [
         ({d: r[k] for d, k in zip(dims, keys, strict=True)}, {"talent": r["talent"], "high_skill": r["high_skill"]})
         for r in records

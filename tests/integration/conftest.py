@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 
 from api.app import create_app
 from api.settings import WebSettings
+from ledger.database.engine import make_engine, make_sessionmaker
 from ledger.settings import Settings
+from ledger.statistics.refresh import fold_pending
 
 EVALUATOR = {
     "code": "EVAL-A",
@@ -41,6 +44,22 @@ COURSE = {
     "dual_rule": "training_skill",
     "mode_tags": ["order"],
 }
+
+
+async def folded(settings: Settings) -> None:
+    """Return once every pending talent move is in the rollup (folded here, or by the app's folder meanwhile)."""
+    engine = make_engine(settings.database_url or "", pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            for _ in range(200):
+                await fold_pending(session)
+                await session.commit()
+                if not await session.scalar(text("SELECT EXISTS (SELECT 1 FROM talent_pending)")):
+                    return
+                await asyncio.sleep(0.05)  # the app's folder holds the fold's lock: its commit comes
+            raise AssertionError("talent_pending not folded within 10 s")
+    finally:
+        await engine.dispose()
 
 
 @dataclass

@@ -19,7 +19,7 @@ from ledger.database.engine import make_engine, make_sessionmaker, plain_url
 from ledger.settings import Settings
 from ledger.statistics.refresh import rebuild_talent
 from tests.factories import completion
-from tests.integration.conftest import World
+from tests.integration.conftest import World, folded
 
 ROLLUP = "SELECT * FROM talent_cells ORDER BY 1, 2"
 SPELLS = (
@@ -51,6 +51,7 @@ async def test_an_upgrade_from_0003_leaves_the_rollup_to_stats_rebuild(world: Wo
     items = [completion(1), completion(2), completion(3, assessment={"level": 3, "assessed_on": "2025-05-28"})]
     response = await world.client.post("/api/v1/completions", json={"items": items}, headers=world.evaluator)
     assert response.status_code == 201, response.text
+    await folded(world.settings)
     before, rollup = await talent(world), await fetch(world.settings, ROLLUP)
     assert before["total"]["talent"] == 3 and rollup
 
