@@ -44,7 +44,8 @@ SELECT h.size AS ledger_size,
        extract(epoch FROM now() - h.updated_at) AS head_age,
        c.size AS checkpoint_size,
        extract(epoch FROM now() - c.created_at) AS checkpoint_age,
-       pg_total_relation_size('idempotency_records') AS idempotency_bytes
+       pg_total_relation_size('idempotency_records') AS idempotency_bytes,
+       (SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = 'talent_pending'::regclass) AS talent_pending
 FROM ledger_head h
 LEFT JOIN LATERAL (SELECT size, created_at FROM ledger_checkpoints ORDER BY size DESC LIMIT 1) c ON true
 WHERE h.id = 1
@@ -103,6 +104,8 @@ async def _ledger_figures(runtime: Runtime) -> list[GaugeMetricFamily]:
                    row["checkpoint_age"]),
             _gauge("ledger_idempotency_records_bytes", "Disk used by stored idempotency answers",
                    row["idempotency_bytes"]),
+            _gauge("ledger_talent_pending_moves", "Talent refreshes' rollup moves not folded in yet (statistics)",
+                   row["talent_pending"]),
         ]  # fmt: skip
         if row["checkpoint_size"] is not None:
             families.append(_gauge("ledger_entries_not_checkpointed", "Entries after the latest checkpoint",

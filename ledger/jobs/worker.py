@@ -286,6 +286,6 @@ async def fold_talent(sessions: async_sessionmaker[AsyncSession], settings: Sett
                 taken = await fold_pending(session, FOLD_BATCH)
                 await session.commit()
         except Exception as exc:  # the database is away: the queries add the pending moves meanwhile
-            log.warning("talent rollup not folded: %s", type(exc).__name__)
+            log.warning("talent rollup not folded: %s: %s", type(exc).__name__, exc)
         if taken < FOLD_BATCH:
             await _wait(stop, settings.job_poll_seconds)

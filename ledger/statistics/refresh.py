@@ -14,13 +14,15 @@ so concurrent imports no longer wait on the province's busiest cells.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.database.driver import driver
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
@@ -151,13 +153,12 @@ def _order(s: Spell) -> tuple:
     return (s.layer, s.valid_from, s.certificate_id)
 
 
-async def _compute(
-    conn: Any, people: Iterable[Any], kinds: list[str], *, every_in_range: bool = False
-) -> dict[int, list[Spell]]:
-    """The spells the persons' certificates give now (persons as (id, sex, birth_year) rows). `every_in_range`:
-    the persons are every person whose id lies between the first's and the last's (a rebuild's chunk)."""
-    people = list(people)
-    ids = [p[0] for p in people]
+Facts = tuple[dict[int, list[CertificateFacts]], dict[int, list[tuple[dt.date, int, str]]]]
+
+
+async def _facts(conn: Any, ids: list[int], kinds: list[str], *, every_in_range: bool = False) -> Facts:
+    """The persons' counted certificates and their status changes. `every_in_range`: the persons are every person
+    whose id lies between the first's and the last's (a rebuild's chunk)."""
     query = (_CERTIFICATES_IN_RANGE, [min(ids), max(ids)]) if every_in_range and ids else (_CERTIFICATES, ids)
     certificates: dict[int, list[CertificateFacts]] = defaultdict(list)
     for r in await conn.fetch(*query, kinds):
@@ -167,6 +168,12 @@ async def _compute(
     if certificate_ids:
         for r in await conn.fetch(_CHANGES, certificate_ids):
             changes[r[0]].append((r[1], r[2], r[3]))
+    return certificates, changes
+
+
+def _spells_of(people: Iterable[Any], facts: Facts, kinds: list[str]) -> dict[int, list[Spell]]:
+    """The spells the persons' certificates give (persons as (id, sex, birth_year) rows)."""
+    certificates, changes = facts
     ledger_kinds = [k for k in kinds if k != LEGACY]
     out: dict[int, list[Spell]] = {}
     for pid, sex, birth_year in people:
@@ -179,6 +186,12 @@ async def _compute(
         else:
             out[pid] = person_spells(pid, sex, birth_year, held, changes, kinds)
     return out
+
+
+async def _compute(conn: Any, people: Iterable[Any], kinds: list[str]) -> dict[int, list[Spell]]:
+    """The spells the persons' certificates give now (persons as (id, sex, birth_year) rows)."""
+    people = list(people)
+    return _spells_of(people, await _facts(conn, [p[0] for p in people], kinds), kinds)
 
 
 _PREFECTURES = """
@@ -342,34 +355,60 @@ REBUILD_ROLLUP = (_STAGE_DAYS, _WRITE_DAYS, _STAGE_MONTHS, "DROP TABLE rollup_st
                   _WRITE_CELLS, "DROP TABLE rollup_months", "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
 
 
+async def _lock_rollup(conn: Any) -> None:
+    """A rebuild's locks: first the fold's (it waits for a running fold, and later folds take nothing), then the
+    tables, so a fold (pending, then cells and days) and a rebuild never wait on each other in a cycle."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", FOLD_LOCK)
+    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days, talent_pending IN EXCLUSIVE MODE")
+
+
+_PERSONS_AFTER = "SELECT id, sex, extract(year FROM birth_date)::int FROM persons WHERE id > $1 ORDER BY id LIMIT $2"
+
+
 async def rebuild_talent(
     session: AsyncSession,
     *,
     chunk: int = 100_000,
     say: Any = None,
 ) -> None:
-    """Recompute every person's spells and the whole rollup (bulk loads, repairs). Takes the tables' locks."""
+    """Recompute every person's spells and the whole rollup (bulk loads, repairs). Takes the tables' locks.
+
+    The persons and their certificates are read through a second connection of the session's engine, a chunk ahead
+    of the one being computed and written, so PostgreSQL reads while Python computes: it sees what is committed,
+    so commit what the rebuild must count first."""
     await session.flush()
     conn = await driver(session)
     kinds = list(COUNTED_KINDS)
-    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days, talent_pending IN EXCLUSIVE MODE")
+    await _lock_rollup(conn)
     await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days, talent_pending")
     started = time.perf_counter()
-    last = 0
-    while True:
-        people = await conn.fetch(
-            "SELECT id, sex, extract(year FROM birth_date)::int FROM persons WHERE id > $1 ORDER BY id LIMIT $2",
-            last,
-            chunk,
-        )
-        if not people:
-            break
-        last = people[-1][0]
-        found = await _compute(conn, people, kinds, every_in_range=True)
-        spells = [s for held in found.values() for s in held]
-        await conn.copy_records_to_table("talent_spells", records=spells, columns=SPELL_COLUMNS)
-        if say is not None:
-            say(f"    spells up to person {last:,} ({time.perf_counter() - started:.1f} s)")
+    engine = session.bind if isinstance(session.bind, AsyncEngine) else None
+    async with AsyncSession(engine) if engine else contextlib.nullcontext() as side:
+        reader = await driver(side) if side else conn  # bound to one connection: read on it, in turn
+
+        async def read(after: int) -> tuple[list[Any], Facts]:
+            people = await reader.fetch(_PERSONS_AFTER, after, chunk)
+            ids = [p[0] for p in people]
+            return people, (await _facts(reader, ids, kinds, every_in_range=True) if ids else ({}, {}))
+
+        ahead = asyncio.ensure_future(read(0))
+        try:
+            while True:
+                people, facts = await ahead
+                if not people:
+                    break
+                ahead = asyncio.ensure_future(read(people[-1][0]))
+                if side:
+                    await asyncio.sleep(0)  # the next chunk's query is sent before this one's spells are computed
+                else:
+                    await ahead
+                spells = [s for held in _spells_of(people, facts, kinds).values() for s in held]
+                await conn.copy_records_to_table("talent_spells", records=spells, columns=SPELL_COLUMNS)
+                if say is not None:
+                    say(f"    spells up to person {people[-1][0]:,} ({time.perf_counter() - started:.1f} s)")
+        finally:
+            ahead.cancel()  # after an error: the read in flight ends before its connection goes back
+            await asyncio.gather(ahead, return_exceptions=True)
     await conn.execute("ANALYZE talent_spells")
     spelled = time.perf_counter()
     await rebuild_rollup(session)
@@ -380,7 +419,7 @@ async def rebuild_talent(
 async def rebuild_rollup(session: AsyncSession) -> None:
     """Recompute the rollup from the stored spells (after a change of the rollup's shape, or of the regions)."""
     conn = await driver(session)
-    await conn.execute("LOCK TABLE talent_spells, talent_cells, talent_days, talent_pending IN EXCLUSIVE MODE")
+    await _lock_rollup(conn)
     await conn.execute("TRUNCATE talent_cells, talent_days, talent_pending")  # the spells hold what was pending
     await conn.execute("SET LOCAL work_mem = '256MB'")
     for statement in REBUILD_ROLLUP:

@@ -77,7 +77,8 @@ async def _defer_constraints(conn: Any) -> list[str]:
 
 
 async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], None] = print) -> dict[str, float]:
-    """Fill an empty ledger (reference data loaded) with a synthetic province; returns seconds per phase."""
+    """Fill an empty ledger (reference data loaded) with a synthetic province, committed before the talent rollup
+    is rebuilt; returns seconds per phase."""
     conn = await driver(session)
     timings: dict[str, float] = {}
 
@@ -243,6 +244,7 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         await conn.execute(statement)
     timings["indexes and keys"] = time.perf_counter() - started
     say(f"  indexes and keys: {timings['indexes and keys']:.1f} s")
+    await session.commit()  # the rebuild reads what is committed (a chunk ahead, on a connection of its own)
     started = time.perf_counter()
     await rebuild_talent(session, say=say)
     timings["talent rollup"] = time.perf_counter() - started

@@ -67,6 +67,7 @@ async def test_imports_and_the_ledger_gauges(world: World) -> None:
         after, "ledger_checkpoint_size"
     )
     assert value(after, "ledger_idempotency_records_bytes") > 0
+    assert value(after, "ledger_talent_pending_moves") >= 0  # what the job workers have still to fold
     assert ("ledger_status_list_age_seconds", ()) not in after, "no status list built yet in this process"
     assert (await world.client.get("/api/v1/status-list")).status_code == 200
     assert 0 <= value(await scrape(world), "ledger_status_list_age_seconds") < 60

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import CliRunner
 
+from api.cli import main
 from ledger.database.driver import driver
 from ledger.database.engine import make_engine, make_sessionmaker, plain_url
 from ledger.statistics import refresh_talent
 from ledger.statistics.refresh import fold_pending
+from ledger.statistics.tables import cell_key, cell_key_sql, cell_values_sql
 from tests.factories import completion
 from tests.integration.conftest import World
 from tests.integration.statistics_world import Writer
@@ -100,3 +104,38 @@ class TestWithoutTheAppsFolder:
             await engine.dispose()
         rows = await talent(world)
         assert rows == [{**rows[0], "talent": 4}] and rows[0]["level"] == 4
+
+    async def test_ledger_stats_fold_folds_for_a_ledger_without_workers(self, world: World, tmp_path: Path) -> None:
+        url = world.settings.database_url or ""
+        await _holders(url, 2, "U3")
+        env = {"LEDGER_DATABASE_URL": url, "LEDGER_DATA_DIR": str(tmp_path / "cli")}
+        result = await asyncio.to_thread(CliRunner().invoke, main, ["stats", "fold"], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "folded 8 pending talent moves" in result.output  # 2 persons netted: 4 cubes × 2 bases, one day
+        assert await scalar(url, "SELECT count(*) FROM talent_pending") == 0
+        rows = await talent(world)
+        assert [row["talent"] for row in rows] == [2]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"layer": "B", "region_code": "653121", "jurisdiction": "zizhiqu", "level": 3,
+         "occupation_code": "6-18-01-01", "sex": "F", "birth_year": 1990},
+        {"layer": "L", "region_code": "", "jurisdiction": "bingtuan", "level": 0, "occupation_code": "", "sex": "",
+         "birth_year": 0},
+        {"layer": "A", "region_code": "659001", "jurisdiction": "bingtuan", "level": 5,
+         "occupation_code": "4-03-02-01", "sex": "M", "birth_year": 2006},
+    ],
+)  # fmt: skip
+async def test_python_packs_a_cell_key_as_the_rebuilds_sql_does(world: World, values: dict) -> None:
+    """The fold's keys (packed in Python) and the rebuild's (packed in SQL) name the same cells, and the key
+    decodes to the values."""
+    literals = {f: (f"'{v}'" if isinstance(v, str) else str(v)) for f, v in values.items()}
+    decoded = ", ".join(f"{sql} AS {f}" for f, sql in cell_values_sql(str(cell_key(values))).items())
+    conn = await asyncpg.connect(plain_url(world.settings.database_url or ""))
+    try:
+        assert await conn.fetchval(f"SELECT {cell_key_sql(literals)}") == cell_key(values)
+        assert dict(await conn.fetchrow(f"SELECT {decoded}")) == values
+    finally:
+        await conn.close()
