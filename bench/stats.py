@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 from ledger.database.driver import driver  # noqa: E402
 from ledger.database.engine import as_asyncpg_url, make_engine, make_sessionmaker  # noqa: E402
 from ledger.statistics.dimensions import Columns, group_sql, region_book, resolve_scope  # noqa: E402
-from ledger.statistics.refresh import fold_pending, refresh_talent, talent_layers  # noqa: E402
+from ledger.statistics.refresh import fold_pending, refresh_talent, talent_layers, vacuum_pending  # noqa: E402
 from ledger.statistics.synthetic import SCALES, generate  # noqa: E402
 from ledger.statistics.talent import talent_report  # noqa: E402
 
@@ -192,6 +192,7 @@ async def main(url: str, load: str | None, rounds: int, refresh: bool, scan_roun
         print(f"load ({load}): {time.perf_counter() - started:.1f} s")
     if refresh:
         await refresh_costs(sessions)
+        await vacuum_pending(engine)  # what the server's folder does after a fold (the rolled-back rows are dead)
     async with sessions() as session:
         book = await region_book(session)
         counts = await (await driver(session)).fetchrow(

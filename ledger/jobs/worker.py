@@ -34,11 +34,12 @@ from ledger.jobs import queue
 from ledger.jobs.files import delete_expired_files
 from ledger.jobs.queue import Lease, LeaseLost
 from ledger.settings import Settings
-from ledger.statistics.refresh import fold_pending
+from ledger.statistics.refresh import fold_pending, vacuum_pending
 
 log = logging.getLogger("ledger.jobs")
 CLEANUP_EVERY_SECONDS = 600.0
 FOLD_BATCH = 200_000  # pending talent moves folded per transaction
+VACUUM_PENDING_SECONDS = 60.0
 
 
 class JobFailed(Exception):
@@ -278,13 +279,21 @@ async def run_workers(
 
 async def fold_talent(sessions: async_sessionmaker[AsyncSession], settings: Settings, stop: asyncio.Event) -> None:
     """Fold the talent refreshes' pending moves into the rollup (`fold_pending`) until `stop`: batch after batch
-    while there are any, then look again every LEDGER_JOB_POLL_SECONDS. One fold runs at a time over all servers."""
+    while there are any, then look again every LEDGER_JOB_POLL_SECONDS. One fold runs at a time over all servers.
+    The table is vacuumed once it is drained after a fold, and every VACUUM_PENDING_SECONDS anyway (rolled-back
+    refreshes leave dead rows too)."""
+    engine = sessions.kw["bind"]
+    folded, vacuumed = False, time.monotonic()
     while not stop.is_set():
         taken = 0
         try:
             async with sessions() as session:
                 taken = await fold_pending(session, FOLD_BATCH)
                 await session.commit()
+            folded = folded or taken > 0
+            if taken < FOLD_BATCH and (folded or time.monotonic() - vacuumed > VACUUM_PENDING_SECONDS):
+                await vacuum_pending(engine)
+                folded, vacuumed = False, time.monotonic()
         except Exception as exc:  # the database is away: the queries add the pending moves meanwhile
             log.warning("talent rollup not folded: %s: %s", type(exc).__name__, exc)
         if taken < FOLD_BATCH:

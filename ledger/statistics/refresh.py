@@ -267,6 +267,15 @@ async def fold_pending(session: AsyncSession, limit: int = 200_000) -> int:
     return len(taken)
 
 
+async def vacuum_pending(engine: AsyncEngine) -> None:
+    """VACUUM `talent_pending`, outside a transaction. Folded rows (and those of rolled-back refreshes) stay in the
+    table as dead rows until vacuumed, and a talent query reads the whole table: the folder does not rely on
+    autovacuum, which may be off. A role that does not own the table gets PostgreSQL's warning, and nothing is done."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("VACUUM talent_pending")
+
+
 def _columns(rows: list[tuple], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 

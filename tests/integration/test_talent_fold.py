@@ -1,5 +1,5 @@
-"""The talent refreshes' pending moves: the server's job workers fold them into the rollup, one fold at a time, and
-a refresh waits on no rollup row a fold holds."""
+"""The talent refreshes' pending moves: the server's job workers fold them into the rollup and vacuum the table, one
+fold at a time, and a refresh waits on no rollup row a fold holds."""
 
 from __future__ import annotations
 
@@ -51,6 +51,12 @@ async def test_the_job_workers_fold_what_registrations_left_pending(world: World
         await asyncio.sleep(0.1)
     else:
         pytest.fail("the pending moves were not folded within 10 s")
+    for _ in range(100):  # and vacuumed: a talent query reads the table whole, dead rows too
+        if not await scalar(url, "SELECT pg_relation_size('talent_pending')"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("talent_pending was not vacuumed after its fold")
     assert await scalar(url, "SELECT count(*) FROM talent_cells") > 0
     assert await scalar(url, "SELECT count(*) FROM talent_days") > 0
     assert await talent(world) == before  # the same figures, now from the rollup alone
