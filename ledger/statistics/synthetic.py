@@ -244,6 +244,10 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         await conn.execute(statement)
     timings["indexes and keys"] = time.perf_counter() - started
     say(f"  indexes and keys: {timings['indexes and keys']:.1f} s")
+    # The planner's statistics of the bulk tables, as autovacuum would take them (where it runs): without them a
+    # refresh's `person_id = ANY(10,000 ids)` is planned as a scan of every certificate and trainee.
+    await phase("analyze", "ANALYZE persons, trainees, completions, certificates, certificate_status_changes, "
+                           "institutions, courses")  # fmt: skip
     await session.commit()  # the rebuild reads what is committed (a chunk ahead, on a connection of its own)
     started = time.perf_counter()
     await rebuild_talent(session, say=say)
