@@ -79,7 +79,9 @@ def test_a_killed_server_takes_its_helper_processes_along(empty_database: str, t
             headers={"Authorization": f"Bearer {key.group(1)}"}, timeout=120,
         )  # fmt: skip
         assert response.status_code == 201, response.text[:300]
-        assert run_async(helpers_on(empty_database)) == {"ledger writer": 1, "ledger jobs": 1}
+        sessions = run_async(helpers_on(empty_database))
+        assert sessions.keys() == {"ledger writer", "ledger jobs"}, sessions
+        assert sessions["ledger writer"] == 1  # the job process may hold two: its workers' and the rollup folder's
         helpers = children_of(process.pid)
         assert len(helpers) >= 2
         os.kill(process.pid, signal.SIGKILL)
