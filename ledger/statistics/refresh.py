@@ -15,7 +15,6 @@ so concurrent imports no longer wait on the province's busiest cells.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
@@ -245,8 +244,8 @@ async def fold_pending(session: AsyncSession, limit: int = 200_000) -> int:
     days: dict[tuple[int, dt.date, int], int] = defaultdict(int)
     for cube, day, cell, n in taken:
         days[(cube, day, cell)] += n
-    months: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     days = {key: n for key, n in days.items() if n}
+    months: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for (cube, day, cell), n in days.items():
         region = (cell & _REGION_MASK) >> SHIFT["region_code"]
         up = prefecture.get(region, region)
@@ -391,9 +390,10 @@ async def rebuild_talent(
     await _lock_rollup(conn)
     await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days, talent_pending")
     started = time.perf_counter()
-    engine = session.bind if isinstance(session.bind, AsyncEngine) else None
-    async with AsyncSession(engine) if engine else contextlib.nullcontext() as side:
-        reader = await driver(side) if side else conn  # bound to one connection: read on it, in turn
+    if not isinstance(session.bind, AsyncEngine):
+        raise TypeError("rebuild_talent reads on a second connection: give it a session bound to an engine")
+    async with AsyncSession(session.bind) as side:
+        reader = await driver(side)
 
         async def read(after: int) -> tuple[list[Any], Facts]:
             people = await reader.fetch(_PERSONS_AFTER, after, chunk)
@@ -407,10 +407,7 @@ async def rebuild_talent(
                 if not people:
                     break
                 ahead = asyncio.ensure_future(read(people[-1][0]))
-                if side:
-                    await asyncio.sleep(0)  # the next chunk's query is sent before this one's spells are computed
-                else:
-                    await ahead
+                await asyncio.sleep(0)  # the next chunk's query is sent before this one's spells are computed
                 spells = [s for held in _spells_of(people, facts, kinds).values() for s in held]
                 await conn.copy_records_to_table("talent_spells", records=spells, columns=SPELL_COLUMNS)
                 if say is not None:

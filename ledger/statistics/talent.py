@@ -104,6 +104,19 @@ def _prefectures(book: RegionBook) -> tuple[list[int], list[int]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _at_grain(table: str, days: str) -> str:
+    """SQL: the per-cell sums of `table`'s rows (cube $10, recorded region) on `days`, each cell's region replaced
+    by its prefecture's where the query reads that grain ($11 → $12), of the regions $13 only (none: all)."""
+    return f"""
+            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
+                   sum(x.persons)::bigint AS persons
+            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM {table}
+                  WHERE cube = $10 AND {days}) x
+            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
+            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
+            GROUP BY 1"""  # noqa: S608 (fixed text)
+
+
 async def talent_rows(
     session: AsyncSession, book: RegionBook, scope: Scope, as_of: dt.date, dims: Sequence[str]
 ) -> list[tuple[dict[str, object], dict[str, int]]]:
@@ -138,13 +151,7 @@ async def talent_rows(
         k, since, until, sign = month_index(as_of), as_of + dt.timedelta(days=1), last, -1
     sql = f"""
         WITH d AS (  -- day rows are at the recorded region: for a prefecture cell, its counties' (region replaced)
-            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
-                   sum(x.persons)::bigint AS persons
-            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_days
-                  WHERE cube = $10 AND day BETWEEN $3 AND $4) x
-            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
-            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
-            GROUP BY 1
+            {_at_grain("talent_days", "day BETWEEN $3 AND $4")}
         ),
         c AS (
             SELECT t.cell, t.region_code, t.level, t.occupation_code, t.sex, t.birth_year,
@@ -155,13 +162,7 @@ async def talent_rows(
             WHERE ($7 = 'all' OR t.jurisdiction = $7)
         ),
         p AS (  -- the refreshes' moves not folded into the rollup yet, up to T, mapped to the grain like days
-            SELECT x.cell + ((coalesce(m.prefecture, x.region) - x.region) << {SHIFT["region_code"]}) AS cell,
-                   sum(x.persons)::bigint AS persons
-            FROM (SELECT cell, (cell >> {SHIFT["region_code"]}) & {_REGION_BITS} AS region, persons FROM talent_pending
-                  WHERE cube = $10 AND day <= $14) x
-            LEFT JOIN unnest($11::bigint[], $12::bigint[]) AS m(county, prefecture) ON m.county = x.region
-            WHERE cardinality($13::bigint[]) = 0 OR x.region = ANY($13::bigint[])
-            GROUP BY 1
+            {_at_grain("talent_pending", "day <= $14")}
         ),
         moved AS (
             SELECT c.region_code, c.level, c.occupation_code, c.sex, c.birth_year,
