@@ -285,9 +285,9 @@ def _kept(dimension: str, value: str, empty: str) -> str:
     return f"CASE WHEN c.cube IN ({keeping}) THEN {value} ELSE {empty} END"
 
 
-# A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL, staged
-# in temporary tables (no WAL) keyed by the packed cell key (one bigint to group and sort on), written to the
-# rollup tables in their key order, which the primary keys then take as appends.
+# A rebuild (bulk load, repair): spells of every person in chunks, then the rollup from all spells in SQL, keyed
+# by the packed cell key (one bigint to group and sort on), written to the rollup tables in their key order, which
+# the primary keys then take as appends; the months staged in a temporary table (no WAL).
 _SPELL_MOVES = """
 SELECT valid_from AS day, 1 AS delta, level, region_code, domicile_code, jurisdiction, occupation_code, sex,
        birth_year, layer FROM talent_spells
@@ -303,32 +303,26 @@ _KEY_OF_MOVE = cell_key_sql({
 })  # fmt: skip
 _REGION = f"((cell >> {SHIFT['region_code']}) & {(1 << (SHIFT['layer'] - SHIFT['region_code'])) - 1})"
 
-# Each day's netted moves per counted-under values (a day's persons share them), then every recorded-region cell
-# they count in (the day rows), then per month (the prefecture cells' months: their counties' months added up),
-# then each cell's month array: one text segment per month with a change, repeated until the next one.
-_STAGE_DAYS = f"""
-CREATE TEMP TABLE rollup_stage ON COMMIT DROP AS
-WITH moves AS (
-    SELECT day, level, region_code, domicile_code, jurisdiction, occupation_code, sex, birth_year, layer,
-           sum(delta) AS delta
-    FROM ({_SPELL_MOVES}) s GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 HAVING sum(delta) <> 0
-)
-SELECT (b.offset_ + c.cube)::smallint AS cube, {_KEY_OF_MOVE} AS cell, m.day, sum(m.delta)::int AS persons
-FROM moves m
+# Every spell's moves (+1 on its first day, −1 on the day after its last) in each recorded-region cell they count
+# in, added up per cell and day in one sort, which is the day rows' key order: the rows go to the table in that
+# order, so its primary key takes them as appends (a hash aggregate would need a second sort of its 25 M groups at
+# provincial scale). Then per month (the prefecture cells' months: their counties' months added up), then each
+# cell's month array: one text segment per month with a change, repeated until the next one.
+_WRITE_DAYS = f"""
+INSERT INTO talent_days (cube, day, cell, persons)
+SELECT (b.offset_ + c.cube)::smallint, m.day, {_KEY_OF_MOVE}, sum(m.delta)::int
+FROM ({_SPELL_MOVES}) m
 CROSS JOIN LATERAL (VALUES ({BASES["I"]}, m.region_code), ({BASES["D"]}, m.domicile_code)) AS b(offset_, region)
 CROSS JOIN unnest('{{{",".join(map(str, CUBE_KEEPS))}}}'::smallint[]) AS c(cube)
 GROUP BY 1, 2, 3
 HAVING sum(m.delta) <> 0
+ORDER BY 1, 2, 3
 """  # noqa: S608 (fixed text)
-
-_WRITE_DAYS = """
-INSERT INTO talent_days (cube, day, cell, persons) SELECT cube, day, cell, persons FROM rollup_stage ORDER BY 1, 2, 3
-"""
 
 _STAGE_MONTHS = """
 CREATE TEMP TABLE rollup_months ON COMMIT DROP AS
 SELECT cube, cell, (extract(year FROM day) * 12 + extract(month FROM day) - 1)::int AS m, sum(persons)::int AS delta
-FROM rollup_stage GROUP BY 1, 2, 3
+FROM talent_days GROUP BY 1, 2, 3
 """
 
 _STAGE_PREFECTURE_MONTHS = f"""
@@ -359,8 +353,12 @@ ORDER BY cube, cell
 """  # noqa: S608 (fixed text)
 
 
-REBUILD_ROLLUP = (_STAGE_DAYS, _WRITE_DAYS, _STAGE_MONTHS, "DROP TABLE rollup_stage", _STAGE_PREFECTURE_MONTHS,
-                  _WRITE_CELLS, "DROP TABLE rollup_months", "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
+# The day rows' primary key is built after them (one sort of rows already in order) rather than row by row.
+REBUILD_ROLLUP = ("ALTER TABLE talent_days DROP CONSTRAINT pk_talent_days", "SET LOCAL enable_hashagg = off",
+                  _WRITE_DAYS, "RESET enable_hashagg",
+                  "ALTER TABLE talent_days ADD CONSTRAINT pk_talent_days PRIMARY KEY (cube, day, cell)",
+                  _STAGE_MONTHS, _STAGE_PREFECTURE_MONTHS, _WRITE_CELLS, "DROP TABLE rollup_months",
+                  "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
 
 
 async def _lock_rollup(conn: Any) -> None:
@@ -428,6 +426,7 @@ async def rebuild_rollup(session: AsyncSession) -> None:
     await _lock_rollup(conn)
     await conn.execute("TRUNCATE talent_cells, talent_days, talent_pending")  # the spells hold what was pending
     await conn.execute("SET LOCAL work_mem = '256MB'")
+    await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
     for statement in REBUILD_ROLLUP:
         await conn.execute(statement)
 

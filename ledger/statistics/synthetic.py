@@ -48,32 +48,34 @@ PREFECTURE_WEIGHTS = {
 }  # fmt: skip
 INSTITUTIONS_PER_COUNTY = 2
 SLOTS = 10_000
-# Bulk-loaded tables: their foreign keys and secondary indexes (and the certificates' unique constraints) are put
-# back after the rows are in (one validating join per key, one sort per index) instead of being checked and
-# maintained row by row.
-BULK_TABLES = ("trainees", "completions", "certificates")
+# Bulk-loaded tables: their keys (primary, unique, foreign, and the foreign keys that point at them) and their
+# indexes are put back after the rows are in (one sort per index, one validating join per foreign key) instead of
+# being checked and maintained row by row: a random key (a person's id_lookup digest, a trainee's uuid) costs a
+# random index page per row once an index outgrows the shared buffers.
+BULK_TABLES = ("persons", "trainees", "completions", "certificates")
 _DEFERRED = r"""
 SELECT 'ALTER TABLE ' || conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(conname),
        'ALTER TABLE ' || conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(conname) || ' '
-         || pg_get_constraintdef(oid), contype = 'f'
+         || pg_get_constraintdef(oid),
+       CASE contype WHEN 'f' THEN 0 WHEN 'u' THEN 1 ELSE 2 END
 FROM pg_constraint
-WHERE conrelid = ANY($1::regclass[]) AND (contype = 'f' OR (contype = 'u' AND conrelid = 'certificates'::regclass))
+WHERE (conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u', 'f'))
+   OR (confrelid = ANY($1::regclass[]) AND contype = 'f')
 UNION ALL
-SELECT 'DROP INDEX ' || quote_ident(i.indexname), i.indexdef, false
+SELECT 'DROP INDEX ' || quote_ident(i.indexname), i.indexdef, 1
 FROM pg_indexes i
 WHERE i.tablename = ANY($1::text[]) AND i.schemaname = current_schema()
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-  AND (i.indexname LIKE 'ix\_%' OR i.tablename = 'certificates')
 """
 
 
 async def _defer_constraints(conn: Any) -> list[str]:
-    """Drop the bulk tables' deferred constraints and indexes; returns the statements that put them back (indexes
-    first, foreign keys last)."""
-    rows = await conn.fetch(_DEFERRED, list(BULK_TABLES))
-    for row in sorted(rows, key=lambda r: not r[2]):  # foreign keys before the unique keys they use
+    """Drop the bulk tables' keys and indexes; returns the statements that put them back: primary keys, then unique
+    keys and indexes, then the foreign keys (which need the keys they point at)."""
+    rows = sorted(await conn.fetch(_DEFERRED, list(BULK_TABLES)), key=lambda r: r[2])
+    for row in rows:  # foreign keys first: they depend on the keys they point at
         await conn.execute(row[0])
-    return [row[1] for row in sorted(rows, key=lambda r: r[2])]
+    return [row[1] for row in reversed(rows)]
 
 
 async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], None] = print) -> dict[str, float]:
@@ -185,6 +187,14 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         scale.completions,
         scale.persons,
     )
+    # One completion per person and course (the unique key is put back after the rows): a person's first draw.
+    await phase(
+        "completions dedupe",
+        """
+        DELETE FROM demo_completions x USING demo_completions y
+        WHERE y.person_id = x.person_id AND y.year = x.year AND y.occ = x.occ AND y.level = x.level AND y.g < x.g
+        """,
+    )
     await phase(
         "completions2",
         """
@@ -196,7 +206,6 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
         JOIN courses c ON c.institution_id = dc.institution_id
                       AND c.code = 'D' || dc.year || '-' || o.codes[dc.occ + 1] || '-' || dc.level
         JOIN trainees t ON t.person_id = dc.person_id AND t.institution_id = dc.institution_id
-        ON CONFLICT (course_id, trainee_id) DO NOTHING
         """,
     )
     await phase(

@@ -252,9 +252,9 @@ async def talent_report(
         rows: list[tuple[dict[str, object], dict[str, int]]] = []
         for day in year_ends(first_year or as_of.year - 4, as_of):
             rows += [({**v, "year": day.year}, c) for v, c in await _stock(session, book, scope, day, plain)]
-    else:
-        rows = await _stock(session, book, scope, as_of, plain)
-    total_rows = await _stock(session, book, scope, as_of, ())
+        total_rows = await _stock(session, book, scope, as_of, ())
+    else:  # each person is in exactly one group, so the total is the groups' sum: no second query
+        total_rows = rows = await _stock(session, book, scope, as_of, plain)
     total: dict[str, object] = {name: sum(c[name] for _, c in total_rows) for name in FIGURES}
     total["high_skill_share"] = rate(total["high_skill"], total["talent"])
     merged = merge_rows(labeller, rows, FIGURES)
