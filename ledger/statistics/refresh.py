@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from ledger.database.bulk import defer_keys
 from ledger.database.driver import driver
 from ledger.statistics.spells import CertificateFacts, Spell, person_spells
 from ledger.statistics.tables import (
@@ -353,12 +354,8 @@ ORDER BY cube, cell
 """  # noqa: S608 (fixed text)
 
 
-# The day rows' primary key is built after them (one sort of rows already in order) rather than row by row.
-REBUILD_ROLLUP = ("ALTER TABLE talent_days DROP CONSTRAINT pk_talent_days", "SET LOCAL enable_hashagg = off",
-                  _WRITE_DAYS, "RESET enable_hashagg",
-                  "ALTER TABLE talent_days ADD CONSTRAINT pk_talent_days PRIMARY KEY (cube, day, cell)",
-                  _STAGE_MONTHS, _STAGE_PREFECTURE_MONTHS, _WRITE_CELLS, "DROP TABLE rollup_months",
-                  "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
+REBUILD_CELLS = (_STAGE_MONTHS, _STAGE_PREFECTURE_MONTHS, _WRITE_CELLS, "DROP TABLE rollup_months",
+                 "ANALYZE talent_days", "ANALYZE talent_cells")  # fmt: skip
 
 
 async def _lock_rollup(conn: Any) -> None:
@@ -387,6 +384,10 @@ async def rebuild_talent(
     kinds = list(COUNTED_KINDS)
     await _lock_rollup(conn)
     await conn.execute("TRUNCATE talent_spells, talent_cells, talent_days, talent_pending")
+    await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    # its indexes built once it is full (3.7 M rows at provincial scale); its foreign keys stay, as dropping them
+    # would lock the persons and certificates against every reader until commit
+    restore = await defer_keys(conn, ["talent_spells"], foreign_keys=False)
     started = time.perf_counter()
     if not isinstance(session.bind, AsyncEngine):
         raise TypeError("rebuild_talent reads on a second connection: give it a session bound to an engine")
@@ -413,6 +414,8 @@ async def rebuild_talent(
         finally:
             ahead.cancel()  # after an error: the read in flight ends before its connection goes back
             await asyncio.gather(ahead, return_exceptions=True)
+    for statement in restore:
+        await conn.execute(statement)
     await conn.execute("ANALYZE talent_spells")
     spelled = time.perf_counter()
     await rebuild_rollup(session)
@@ -427,7 +430,12 @@ async def rebuild_rollup(session: AsyncSession) -> None:
     await conn.execute("TRUNCATE talent_cells, talent_days, talent_pending")  # the spells hold what was pending
     await conn.execute("SET LOCAL work_mem = '256MB'")
     await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    for statement in REBUILD_ROLLUP:
+    # the day rows' key is built after them (one sort of rows already in its order), not row by row
+    restore = await defer_keys(conn, ["talent_days"])
+    await conn.execute("SET LOCAL enable_hashagg = off")  # one sort that is also the key's order: _WRITE_DAYS
+    await conn.execute(_WRITE_DAYS)
+    await conn.execute("RESET enable_hashagg")
+    for statement in [*restore, *REBUILD_CELLS]:
         await conn.execute(statement)
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.database.bulk import defer_keys
 from ledger.database.driver import driver
 from ledger.statistics.refresh import rebuild_talent
 
@@ -48,34 +48,9 @@ PREFECTURE_WEIGHTS = {
 }  # fmt: skip
 INSTITUTIONS_PER_COUNTY = 2
 SLOTS = 10_000
-# Bulk-loaded tables: their keys (primary, unique, foreign, and the foreign keys that point at them) and their
-# indexes are put back after the rows are in (one sort per index, one validating join per foreign key) instead of
-# being checked and maintained row by row: a random key (a person's id_lookup digest, a trainee's uuid) costs a
-# random index page per row once an index outgrows the shared buffers.
+# Bulk-loaded tables: their keys and indexes are put back after the rows are in (`defer_keys`); their random keys (a
+# person's id_lookup digest, a trainee's uuid) made the load write a random index page per row.
 BULK_TABLES = ("persons", "trainees", "completions", "certificates")
-_DEFERRED = r"""
-SELECT 'ALTER TABLE ' || conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(conname),
-       'ALTER TABLE ' || conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(conname) || ' '
-         || pg_get_constraintdef(oid),
-       CASE contype WHEN 'f' THEN 0 WHEN 'u' THEN 1 ELSE 2 END
-FROM pg_constraint
-WHERE (conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u', 'f'))
-   OR (confrelid = ANY($1::regclass[]) AND contype = 'f')
-UNION ALL
-SELECT 'DROP INDEX ' || quote_ident(i.indexname), i.indexdef, 1
-FROM pg_indexes i
-WHERE i.tablename = ANY($1::text[]) AND i.schemaname = current_schema()
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-"""
-
-
-async def _defer_constraints(conn: Any) -> list[str]:
-    """Drop the bulk tables' keys and indexes; returns the statements that put them back: primary keys, then unique
-    keys and indexes, then the foreign keys (which need the keys they point at)."""
-    rows = sorted(await conn.fetch(_DEFERRED, list(BULK_TABLES)), key=lambda r: r[2])
-    for row in rows:  # foreign keys first: they depend on the keys they point at
-        await conn.execute(row[0])
-    return [row[1] for row in reversed(rows)]
 
 
 async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], None] = print) -> dict[str, float]:
@@ -93,7 +68,7 @@ async def generate(session: AsyncSession, scale: Scale, say: Callable[[str], Non
     await conn.execute("SET LOCAL synchronous_commit = off")
     await conn.execute("SET LOCAL work_mem = '256MB'")
     await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    restore = await _defer_constraints(conn)
+    restore = await defer_keys(conn, BULK_TABLES)
     weights = list(PREFECTURE_WEIGHTS.items())
     await phase(
         "institutions",
