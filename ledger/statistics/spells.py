@@ -124,18 +124,14 @@ def person_spells(
     if len(chains) == 1:
         only = chains[0]
         return [_spell(person_id, sex, birth_year, only, f, t, layer) for f, t in only.intervals]
+    chains.sort(key=lambda ch: (-ch.rank, ch.start_on, ch.root_id))  # the deciding order: the first valid decides
     bounds = sorted({b for ch in chains for f, t in ch.intervals for b in (f, t) if b is not None})
     out: list[Spell] = []
     for i, on in enumerate(bounds):
-        until = bounds[i + 1] if i + 1 < len(bounds) else None
-        best: _Chain | None = None
-        for ch in chains:
-            if any(f <= on and (t is None or t > on) for f, t in ch.intervals) and (
-                best is None or (-ch.rank, ch.start_on, ch.root_id) < (-best.rank, best.start_on, best.root_id)
-            ):
-                best = ch
+        best = next((ch for ch in chains for f, t in ch.intervals if f <= on and (t is None or t > on)), None)
         if best is None:
             continue
+        until = bounds[i + 1] if i + 1 < len(bounds) else None
         if out and out[-1].certificate_id == best.root_id and out[-1].valid_to == on:
             out[-1] = out[-1]._replace(valid_to=until)
         else:

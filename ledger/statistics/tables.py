@@ -153,10 +153,11 @@ class TalentSpell(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # the person's and the chain's rows, without foreign keys: derived rows (migration 0012)
+    person_id: Mapped[int] = mapped_column(BigInteger)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))  # the chain's first certificate
+    certificate_id: Mapped[int] = mapped_column(BigInteger)  # the chain's first certificate
     level: Mapped[int] = mapped_column(SmallInteger)
     region_code: Mapped[str] = mapped_column(String(6))
     domicile_code: Mapped[str] = mapped_column(String(6))  # '' when the trainee gave none
