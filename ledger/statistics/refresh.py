@@ -310,7 +310,9 @@ ORDER BY 2, 3
 _DAY_CUBES = tuple(sorted((BASES[basis] + GRAIN_REGION + cube, basis, mask) for basis in BASES
                           for cube, mask in _CUBE_MASKS))  # fmt: skip
 
-# (date_part, a float, rather than extract, a numeric: a fifth less time over 25 M day rows)
+# Then the month deltas per cell from the day rows (date_part, a float, rather than extract, a numeric: a fifth less
+# time over 25 M day rows), the prefecture cells' months as their counties' added up, and each cell's month array:
+# one text segment per month with a change, repeated until the next one.
 _STAGE_MONTHS = """
 CREATE TEMP TABLE rollup_months ON COMMIT DROP AS
 SELECT cube, cell, (date_part('year', day) * 12 + date_part('month', day) - 1)::int AS m, sum(persons)::int AS delta

@@ -7,8 +7,8 @@ Create Date: 2026-12-02 12:00:00
 The spells are a function of a person's certificates, written by `refresh_talent` right after it read them with
 the person locked, and by a rebuild from everything committed; persons and certificates are never deleted. The two
 keys guarded nothing more, and cost every spell written a key-share lock on its person and on its certificate,
-which writes those rows' headers (24 µs a spell: 2.8 s of every 100,000 persons in a rebuild, most of the
-rebuild's spells phase). The rollup tables beside them never had any.
+which writes those rows' headers (24 µs a spell: the COPY of one rebuild chunk's 117,000 spells took 3.2 s
+with them, 0.4 s without). The rollup tables beside them never had any.
 
 Downgrade puts the keys back (checked against the rows: a spell of an unknown person or certificate would be a bug).
 """
